@@ -1,0 +1,32 @@
+/** Findings are data: a rule id, a severity, where, and the arguments of its message. */
+
+export type Severity = 'error' | 'warning' | 'note';
+export type SeveritySetting = Severity | 'off';
+
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];
+
+export type ArgValue = string | number | boolean | readonly string[];
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  /** The rule's message with its arguments filled in. */
+  message: string;
+  /** Section name, when the finding is about one section or something inside it. */
+  section?: string;
+  /** RVA of what the finding is about (section start, relocation target, IAT start). */
+  rva?: number;
+  /** File offset and length of the header field or table entry at fault. */
+  offset?: number;
+  length?: number;
+  args: Record<string, ArgValue>;
+}
+
+export interface FileResult {
+  path: string;
+  findings: Finding[];
+}
+
+export function severityRank(s: Severity): number {
+  return s === 'error' ? 2 : s === 'warning' ? 1 : 0;
+}

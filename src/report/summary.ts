@@ -1,0 +1,28 @@
+import type { FileResult } from '../findings.js';
+import type { CheckReport, Summary } from './types.js';
+
+/** Rules whose finding means the file itself could not be checked. */
+export const UNCHECKED_RULES: ReadonlySet<string> = new Set(['malformed', 'unreadable']);
+
+export function summarize(files: readonly FileResult[]): Summary {
+  const s: Summary = { files: files.length, errors: 0, warnings: 0, notes: 0, unchecked: 0 };
+  for (const f of files) {
+    if (f.findings.some((x) => UNCHECKED_RULES.has(x.rule))) s.unchecked++;
+    for (const x of f.findings) {
+      if (x.severity === 'error') s.errors++;
+      else if (x.severity === 'warning') s.warnings++;
+      else s.notes++;
+    }
+  }
+  return s;
+}
+
+export function makeReport(files: FileResult[]): CheckReport {
+  return { files, summary: summarize(files) };
+}
+
+/** 0: no error; 1: an error-level finding; 2: a file could not be read or is malformed. */
+export function exitCodeFor(report: CheckReport): 0 | 1 | 2 {
+  if (report.summary.unchecked > 0) return 2;
+  return report.summary.errors > 0 ? 1 : 0;
+}

@@ -1,0 +1,35 @@
+import { affectedDdiImport } from './affected-ddi-import.js';
+import { codeNotExecutable } from './code-not-executable.js';
+import { iatInExec } from './iat-in-exec.js';
+import { initRwx } from './init-rwx.js';
+import { malformedRule } from './malformed.js';
+import { noPermissions } from './no-permissions.js';
+import { nxCompat } from './nx-compat.js';
+import { sectionAlignment } from './section-alignment.js';
+import { skippedCheck } from './skipped-check.js';
+import { straddlingReloc } from './straddling-reloc.js';
+import type { Rule } from './types.js';
+import { unreadable } from './unreadable.js';
+import { writableCode } from './writable-code.js';
+import { wxSection } from './wx-section.js';
+
+/** Every rule, in the order findings are reported for one image. */
+export const RULES: readonly Rule[] = [
+  wxSection,
+  initRwx,
+  writableCode,
+  codeNotExecutable,
+  noPermissions,
+  sectionAlignment,
+  iatInExec,
+  straddlingReloc,
+  nxCompat,
+  affectedDdiImport,
+  malformedRule,
+  unreadable,
+  skippedCheck,
+];
+
+export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.meta.id, r]));
+
+export type { Rule, RuleMeta, RuleContext, Detection } from './types.js';

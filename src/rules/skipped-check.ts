@@ -1,0 +1,22 @@
+import type { Rule } from './types.js';
+
+/**
+ * Reported by the engine when part of an image is not checked because the
+ * Windows loader ignores it (a relocation directory in a RELOCS_STRIPPED image).
+ */
+export const skippedCheck: Rule = {
+  meta: {
+    id: 'skipped-check',
+    name: 'PartialCheck',
+    defaultSeverity: 'note',
+    summary: 'Part of the image was not checked because the loader ignores it.',
+    explanation:
+      'Some fields are ignored by the Windows loader, for example the relocation directory of an ' +
+      'image marked RELOCS_STRIPPED. Such an image loads, so it is not malformed, but what the ' +
+      'ignored field describes was not checked.',
+    fix: 'Nothing to fix for memory integrity; the note says what was skipped.',
+    reference: 'PE format specification',
+    securitySeverity: 0.5,
+    message: '{what}',
+  },
+};

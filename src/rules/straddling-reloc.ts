@@ -1,0 +1,49 @@
+import { RELOC_TYPE_NAMES } from '../pe/constants.js';
+import { hex } from '../pe/errors.js';
+import { sectionForRva } from '../pe/headers.js';
+import { WINDOWS_1703_BUILD } from '../config/windows-version.js';
+import type { Rule } from './types.js';
+
+export const straddlingReloc: Rule = {
+  meta: {
+    id: 'straddling-reloc',
+    name: 'NoPageStraddlingRelocations',
+    defaultSeverity: 'error',
+    summary: 'A base relocation patches bytes on both sides of a 4 KiB page boundary.',
+    explanation:
+      'When ASLR moves the driver, the loader patches every base relocation. In Windows 10 ' +
+      'versions 1507 through 1607 a relocation cannot straddle a page boundary: a 64-bit address ' +
+      'at page offset 0xFFC runs into the next page. This comes from global initialisers with ' +
+      'misaligned pointers (packed structs, large arrays of them) or from assembler code. ' +
+      'Windows 10 version 1703 and later support such relocations, so the finding is a warning ' +
+      'when the configured minimum Windows version is 1703 or later.',
+    fix:
+      'Align pointers in initialised globals (drop #pragma pack(1) around structs holding pointers, ' +
+      'or fill them at run time), compile with /Gy so the linker can place data freely, or set ' +
+      'minWindowsVersion to 1703 or later if the driver never runs on older Windows 10.',
+    reference: 'Warning table: Unsupported Relocs',
+    securitySeverity: 5.5,
+    message: '{type} relocation at RVA {rva} ({section}) patches {width} bytes from page offset {pageOffset}, across a 4 KiB page boundary',
+  },
+  check(image, ctx) {
+    const sections = image.headers.sections;
+    const lowered = ctx.minWindowsBuild !== undefined && ctx.minWindowsBuild >= WINDOWS_1703_BUILD;
+    return image.relocations.straddling.map((r) => {
+      const section = sectionForRva(sections, r.rva)?.name ?? '(headers)';
+      return {
+        section,
+        rva: r.rva,
+        offset: r.entryOffset,
+        length: 2,
+        ...(lowered ? { defaultSeverity: 'warning' as const } : {}),
+        args: {
+          type: RELOC_TYPE_NAMES[r.type] ?? String(r.type),
+          rva: hex(r.rva),
+          section,
+          width: r.width,
+          pageOffset: hex(r.rva & 0xfff),
+        },
+      };
+    });
+  },
+};

@@ -1,0 +1,44 @@
+import type { ArgValue, Severity } from '../findings.js';
+import type { PeImage } from '../pe/image.js';
+
+export interface RuleMeta {
+  /** Stable id used in configs, output and SARIF. Never renamed. */
+  id: string;
+  /** PascalCase name, as SARIF and BinSkim name rules. */
+  name: string;
+  defaultSeverity: Severity;
+  /** One line: what the rule checks. */
+  summary: string;
+  /** Why it matters, from Microsoft's HVCI guidance. */
+  explanation: string;
+  /** How to fix it. */
+  fix: string;
+  /** Where the guidance says so. */
+  reference: string;
+  /** 0.0 to 10.0, for GitHub code scanning's severity levels. */
+  securitySeverity: number;
+  /** Wording of a finding, with {arg} placeholders. */
+  message: string;
+}
+
+export interface RuleContext {
+  /** Lowest Windows build the driver targets, when configured. */
+  minWindowsBuild: number | undefined;
+}
+
+/** What a rule reports; the engine adds the id, the final severity and the message text. */
+export interface Detection {
+  args: Record<string, ArgValue>;
+  section?: string;
+  rva?: number;
+  offset?: number;
+  length?: number;
+  /** A rule may lower its own default for this finding (see straddling-reloc). */
+  defaultSeverity?: Severity;
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  /** Absent for the rules the engine itself reports (malformed, unreadable, skipped-check). */
+  check?: (image: PeImage, ctx: RuleContext) => Detection[];
+}
