@@ -1,0 +1,90 @@
+import { availableParallelism } from 'node:os';
+import { checkImage, type CheckOptions } from './check-image.js';
+import type { FileResult } from './findings.js';
+import { discoverFiles } from './files/discover.js';
+import { makeReport } from './report/summary.js';
+import type { CheckReport } from './report/types.js';
+
+export interface CheckFilesOptions extends CheckOptions {
+  /** Directory that relative inputs are resolved against (default: process.cwd()). */
+  cwd?: string;
+  /** Globs skipped when searching directories and expanding globs. */
+  ignore?: readonly string[];
+  /** Directory the ignore globs are relative to (default: cwd). */
+  ignoreBase?: string;
+  /** Worker threads to use; 1 checks in this thread. Default: all cores for large batches. */
+  jobs?: number;
+  /** Called as files are done, for progress display. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+// Below this many files a worker's start-up costs more than it saves.
+const WORKER_THRESHOLD = 200;
+const BATCH = 64;
+
+/** Checks files, directories (searched for PE images) and globs; returns findings as data. */
+export async function checkFiles(inputs: readonly string[], options: CheckFilesOptions = {}): Promise<CheckReport> {
+  const cwd = options.cwd ?? process.cwd();
+  const paths = await discoverFiles(inputs, {
+    cwd,
+    ignore: options.ignore ?? [],
+    ignoreBase: options.ignoreBase ?? cwd,
+  });
+  const checkOptions: CheckOptions = {
+    ...(options.rules ? { rules: options.rules } : {}),
+    ...(options.strict !== undefined ? { strict: options.strict } : {}),
+    ...(options.minWindowsBuild !== undefined ? { minWindowsBuild: options.minWindowsBuild } : {}),
+  };
+  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), Math.ceil(paths.length / BATCH)));
+  const useWorkers = jobs > 1 && (options.jobs !== undefined ? options.jobs > 1 : paths.length >= WORKER_THRESHOLD);
+  const results = useWorkers
+    ? await checkInWorkers(paths, checkOptions, jobs, options.onProgress)
+    : checkHere(paths, checkOptions, options.onProgress);
+  return makeReport(results);
+}
+
+function checkHere(paths: string[], options: CheckOptions, onProgress?: (done: number, total: number) => void): FileResult[] {
+  return paths.map((p, i) => {
+    const r = checkImage(p, options);
+    onProgress?.(i + 1, paths.length);
+    return r;
+  });
+}
+
+async function checkInWorkers(
+  paths: string[],
+  options: CheckOptions,
+  jobs: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<FileResult[]> {
+  const { Worker } = await import('node:worker_threads');
+  const results: FileResult[] = new Array(paths.length);
+  let next = 0;
+  let done = 0;
+  const workerUrl = new URL('./check-worker.js', import.meta.url);
+  await Promise.all(
+    Array.from({ length: jobs }, () => {
+      const worker = new Worker(workerUrl);
+      return new Promise<void>((resolvePromise, reject) => {
+        const send = (): void => {
+          if (next >= paths.length) {
+            void worker.terminate().then(() => resolvePromise());
+            return;
+          }
+          const id = next;
+          next = Math.min(paths.length, next + BATCH);
+          worker.postMessage({ id, paths: paths.slice(id, next), options });
+        };
+        worker.on('message', (msg: { id: number; results: FileResult[] }) => {
+          msg.results.forEach((r, k) => (results[msg.id + k] = r));
+          done += msg.results.length;
+          onProgress?.(done, paths.length);
+          send();
+        });
+        worker.on('error', reject);
+        send();
+      });
+    }),
+  );
+  return results;
+}

@@ -1,0 +1,14 @@
+/** hvci-build's library API: findings as data, no printing. */
+export { checkImage, formatMessage, type CheckOptions } from './check-image.js';
+export { checkFiles, type CheckFilesOptions } from './check-files.js';
+export type { Finding, FileResult, Severity, SeveritySetting, ArgValue } from './findings.js';
+export { RULES, RULES_BY_ID, type Rule, type RuleMeta } from './rules/index.js';
+export { loadConfig, findConfigFile } from './config/load-config.js';
+export { defineConfig } from './config/define-config.js';
+export { ConfigError, type HvciConfig, type ResolvedConfig } from './config/schema.js';
+export { parseWindowsVersion } from './config/windows-version.js';
+export { makeReport, exitCodeFor } from './report/summary.js';
+export { loadReporter, FORMATS, type Format } from './report/index.js';
+export type { CheckReport, Summary, ReportOptions, Reporter } from './report/types.js';
+export { parseImage, type PeImage } from './pe/image.js';
+export { bufferSource, fileSource } from './pe/source.js';

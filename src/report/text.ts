@@ -1,0 +1,34 @@
+import type { Severity } from '../findings.js';
+import { displayPath } from './paths.js';
+import type { Reporter } from './types.js';
+
+const COLORS: Record<Severity, string> = { error: '\x1b[31m', warning: '\x1b[33m', note: '\x1b[36m' };
+const RESET = '\x1b[0m';
+const DIM = '\x1b[2m';
+
+/** Grouped per file, one `path: severity rule: message` line per finding, then a summary. */
+export const textReporter: Reporter = (report, options) => {
+  const paint = (code: string, s: string): string => (options.color ? code + s + RESET : s);
+  const lines: string[] = [];
+  for (const file of report.files) {
+    if (file.findings.length === 0) continue;
+    const path = displayPath(file.path, options.cwd);
+    for (const f of file.findings) {
+      lines.push(`${path}: ${paint(COLORS[f.severity], f.severity)} ${paint(DIM, f.rule)}: ${f.message}`);
+    }
+    lines.push('');
+  }
+  const s = report.summary;
+  const clean = report.files.filter((f) => !f.findings.some((x) => x.severity !== "note")).length;
+  const parts = [
+    `${s.files} file${s.files === 1 ? '' : 's'} checked`,
+    `${s.errors} error${s.errors === 1 ? '' : 's'}`,
+    `${s.warnings} warning${s.warnings === 1 ? '' : 's'}`,
+    `${s.notes} note${s.notes === 1 ? '' : 's'}`,
+  ];
+  if (s.unchecked > 0) parts.push(`${s.unchecked} could not be checked`);
+  parts.push(`${clean} clean`);
+  const summary = parts.join(', ');
+  lines.push(s.errors > 0 || s.unchecked > 0 ? paint(COLORS.error, summary) : summary);
+  return lines.join('\n') + '\n';
+};
