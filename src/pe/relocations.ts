@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { DIR_BASERELOC, IMAGE_FILE_RELOCS_STRIPPED, REL_HIGHADJ, relocationWidth } from './constants.js';
 import { hex, malformed } from './errors.js';
 import type { PeHeaders } from './headers.js';
@@ -50,7 +51,8 @@ export function walkRelocations(src: ByteSource, h: PeHeaders): RelocationSummar
     );
   }
   const bytes = src.read(span.offset, dir.size);
-  const machine = h.machine;
+  const words = asWords(bytes);
+  const widths = widthTable(h.machine);
   const imageEnd = h.sizeOfImage;
   let pos = 0;
   while (pos < dir.size) {
@@ -77,24 +79,47 @@ export function walkRelocations(src: ByteSource, h: PeHeaders): RelocationSummar
       malformed(`base relocation block at ${hex(blockOffset)} names page RVA ${hex(pageRva)}, past SizeOfImage`, blockOffset, 'VirtualAddress');
     }
     summary.blocks++;
-    const end = pos + sizeOfBlock;
-    for (let at = pos + 8; at < end; at += 2) {
-      const entry = bytes[at]! | (bytes[at + 1]! << 8);
+    // The hot loop of a large image: one pass over 16-bit words, a table
+    // lookup per entry, and an object only for the rare straddling entry.
+    const end = (pos + sizeOfBlock) >>> 1;
+    let entries = 0;
+    for (let i = (pos + 8) >>> 1; i < end; i++) {
+      const entry = words[i]!;
       const type = entry >>> 12;
       if (type === 0) continue;
-      summary.entries++;
-      const width = relocationWidth(type, machine);
-      if (width === undefined) {
-        malformed(`base relocation entry at ${hex(span.offset + at)} has type ${type}, unknown for this machine`, span.offset + at, 'Type');
+      const width = widths[type]!;
+      if (width < 0) {
+        malformed(`base relocation entry at ${hex(span.offset + i * 2)} has type ${type}, unknown for this machine`, span.offset + i * 2, 'Type');
       }
+      entries++;
       const rva = pageRva + (entry & 0xfff);
       if ((rva & 0xfff) + width > 0x1000) {
-        summary.straddling.push({ rva, type, width, entryOffset: span.offset + at });
+        summary.straddling.push({ rva, type, width, entryOffset: span.offset + i * 2 });
       }
       // HIGHADJ's second slot holds the low half of the adjustment, not an entry.
-      if (type === REL_HIGHADJ) at += 2;
+      if (type === REL_HIGHADJ) i++;
     }
-    pos = end;
+    summary.entries += entries;
+    pos += sizeOfBlock;
   }
   return summary;
+}
+
+/** Width per relocation type for this machine, -1 for types the loader rejects. */
+function widthTable(machine: number): Int8Array {
+  const table = new Int8Array(16);
+  for (let t = 0; t < 16; t++) table[t] = relocationWidth(t, machine) ?? -1;
+  return table;
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** The directory as little-endian 16-bit words (a view when alignment and byte order allow). */
+function asWords(bytes: Buffer): Uint16Array {
+  if (LITTLE_ENDIAN && (bytes.byteOffset & 1) === 0) {
+    return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 1);
+  }
+  const words = new Uint16Array(bytes.length >>> 1);
+  for (let i = 0; i < words.length; i++) words[i] = bytes.readUInt16LE(i * 2);
+  return words;
 }
