@@ -1,0 +1,39 @@
+import type { Severity } from '../findings.js';
+import { displayPath } from './paths.js';
+import type { Reporter } from './types.js';
+
+/**
+ * GitHub Actions workflow commands, one per finding:
+ * `::error file=drivers/foo.sys,title=hvci-build wx-section::section .data is ...`
+ * GitHub turns each into an annotation on the file. Nothing else is printed.
+ */
+
+const COMMANDS: Record<Severity, string> = { error: 'error', warning: 'warning', note: 'notice' };
+
+/** Escapes a command's message as @actions/core does (escapeData). */
+export function escapeData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** Escapes a command property value as @actions/core does (escapeProperty). */
+export function escapeProperty(s: string): string {
+  return s
+    .replace(/%/g, '%25')
+    .replace(/\r/g, '%0D')
+    .replace(/\n/g, '%0A')
+    .replace(/:/g, '%3A')
+    .replace(/,/g, '%2C');
+}
+
+export const githubReporter: Reporter = (report, options) => {
+  const lines: string[] = [];
+  for (const file of report.files) {
+    if (file.findings.length === 0) continue;
+    const path = displayPath(file.path, options.cwd);
+    for (const f of file.findings) {
+      const props = `file=${escapeProperty(path)},title=${escapeProperty(`hvci-build ${f.rule}`)}`;
+      lines.push(`::${COMMANDS[f.severity]} ${props}::${escapeData(f.message)}`);
+    }
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+};
