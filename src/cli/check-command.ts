@@ -4,7 +4,8 @@ import { checkFiles } from '../check-files.js';
 import { loadConfig } from '../config/load-config.js';
 import { parseWindowsVersion, WINDOWS_VERSION_FORMS } from '../config/windows-version.js';
 import type { SeveritySetting } from '../findings.js';
-import { FORMATS, loadReporter, type Format } from '../report/index.js';
+import { FORMATS, type Format } from '../report/index.js';
+import { renderReport, wantsColor } from '../report/render.js';
 import { exitCodeFor } from '../report/summary.js';
 import { RULES_BY_ID } from '../rules/index.js';
 import { EXIT, UsageError } from './errors.js';
@@ -71,12 +72,9 @@ export async function checkCommand(args: string[]): Promise<number> {
   });
   progress?.done();
 
-  const reporter = await loadReporter(format);
-  const needsVersion = format === 'sarif';
-  const text = reporter(report, {
+  const text = await renderReport(report, format, {
     cwd,
-    color: format === 'text' && !values.output && useColor(),
-    toolVersion: needsVersion ? (await import('./version.js')).toolVersion() : '',
+    color: format === 'text' && !values.output && wantsColor(process.stdout),
   });
   if (values.output) {
     try {
@@ -101,9 +99,4 @@ function parseRuleOverrides(list: string[]): Record<string, SeveritySetting> {
     out[id] = setting as SeveritySetting;
   }
   return out;
-}
-
-function useColor(): boolean {
-  if ('NO_COLOR' in process.env && process.env.NO_COLOR !== '') return false;
-  return process.stdout.isTTY === true;
 }

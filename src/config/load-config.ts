@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { RULES_BY_ID } from '../rules/index.js';
-import { ConfigError, validateConfig, type ResolvedConfig } from './schema.js';
+import { ConfigError, defaultConfig, validateConfig, type ResolvedConfig } from './schema.js';
 
 export const MODULE_NAME = 'hvci';
 
@@ -32,7 +32,7 @@ const KNOWN_RULES = new Set(RULES_BY_ID.keys());
  */
 export async function loadConfig(cwd: string, explicitPath?: string): Promise<ResolvedConfig> {
   const filepath = explicitPath ? resolve(cwd, explicitPath) : findConfigFile(cwd);
-  if (!filepath) return { filepath: undefined, dir: cwd, rules: {}, minWindowsBuild: undefined, ignore: [] };
+  if (!filepath) return defaultConfig(cwd);
   if (!existsSync(filepath)) throw new ConfigError(filepath, '', 'config file not found');
   const raw = await loadWithCosmiconfig(filepath);
   return validateConfig(raw, filepath, dirname(filepath), KNOWN_RULES);

@@ -9,6 +9,23 @@ export interface HvciConfig {
   minWindowsVersion?: string;
   /** Globs (relative to the config's directory) of files `check` skips when searching directories. */
   ignore?: string[];
+  /** The link wrapper's policy (hvci-build link, hvci-lld-link). */
+  link?: {
+    /** Merges allowed although they mix code and data, as "from=to"; each use is reported. */
+    allowMerges?: string[];
+    /** /SECTION values allowed although they make W+X, as "name,attrs"; each use is reported. */
+    allowSections?: string[];
+    /** What happens to an image that fails validation: renamed to <name>.rejected (default) or deleted. */
+    rejected?: 'rename' | 'delete';
+  };
+  /** Paths of the LLVM tools, when they are not found on PATH. */
+  toolchain?: Partial<Record<'clangCl' | 'lldLink' | 'llvmLib' | 'llvmDlltool' | 'llvmReadobj', string>>;
+}
+
+export interface ResolvedLinkConfig {
+  allowMerges: string[];
+  allowSections: string[];
+  rejected: 'rename' | 'delete';
 }
 
 /** A config after validation, with where it came from. */
@@ -20,6 +37,21 @@ export interface ResolvedConfig {
   rules: Record<string, SeveritySetting>;
   minWindowsBuild: number | undefined;
   ignore: string[];
+  link: ResolvedLinkConfig;
+  /** Tool name ('clang-cl', 'lld-link', ...) to path. */
+  toolchain: Record<string, string>;
+}
+
+export function defaultConfig(dir: string): ResolvedConfig {
+  return {
+    filepath: undefined,
+    dir,
+    rules: {},
+    minWindowsBuild: undefined,
+    ignore: [],
+    link: { allowMerges: [], allowSections: [], rejected: 'rename' },
+    toolchain: {},
+  };
 }
 
 export class ConfigError extends Error {
@@ -34,7 +66,14 @@ export class ConfigError extends Error {
 }
 
 const SETTINGS: readonly string[] = ['off', 'note', 'warning', 'error'];
-const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore'];
+const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain'];
+const TOOL_KEYS: Readonly<Record<string, string>> = {
+  clangCl: 'clang-cl',
+  lldLink: 'lld-link',
+  llvmLib: 'llvm-lib',
+  llvmDlltool: 'llvm-dlltool',
+  llvmReadobj: 'llvm-readobj',
+};
 
 /** Checks a loaded config object; throws ConfigError naming the file and key. */
 export function validateConfig(
@@ -43,7 +82,7 @@ export function validateConfig(
   dir: string,
   knownRules: ReadonlySet<string>,
 ): ResolvedConfig {
-  const config: ResolvedConfig = { filepath: file, dir, rules: {}, minWindowsBuild: undefined, ignore: [] };
+  const config: ResolvedConfig = { ...defaultConfig(dir), filepath: file };
   if (raw === undefined || raw === null) return config;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, '', 'the configuration must be an object');
@@ -79,5 +118,48 @@ export function validateConfig(
     }
     config.ignore = list as string[];
   }
+  if (obj.link !== undefined) {
+    const link = objectAt(obj.link, file, 'link');
+    for (const key of Object.keys(link)) {
+      if (!['allowMerges', 'allowSections', 'rejected'].includes(key)) {
+        throw new ConfigError(file, `link.${key}`, 'unknown key (known: allowMerges, allowSections, rejected)');
+      }
+    }
+    config.link.allowMerges = stringList(link.allowMerges, file, 'link.allowMerges');
+    config.link.allowSections = stringList(link.allowSections, file, 'link.allowSections');
+    for (const m of config.link.allowMerges) {
+      if (!/^[^=;]+=[^=;]+$/.test(m)) throw new ConfigError(file, 'link.allowMerges', `'${m}' is not from=to`);
+    }
+    if (link.rejected !== undefined) {
+      if (link.rejected !== 'rename' && link.rejected !== 'delete') {
+        throw new ConfigError(file, 'link.rejected', `must be 'rename' or 'delete', not ${JSON.stringify(link.rejected)}`);
+      }
+      config.link.rejected = link.rejected;
+    }
+  }
+  if (obj.toolchain !== undefined) {
+    const tc = objectAt(obj.toolchain, file, 'toolchain');
+    for (const [key, value] of Object.entries(tc)) {
+      const tool = TOOL_KEYS[key];
+      if (!tool) throw new ConfigError(file, `toolchain.${key}`, `unknown tool (known: ${Object.keys(TOOL_KEYS).join(', ')})`);
+      if (typeof value !== 'string' || value === '') throw new ConfigError(file, `toolchain.${key}`, 'must be a path');
+      config.toolchain[tool] = value;
+    }
+  }
   return config;
+}
+
+function objectAt(value: unknown, file: string, key: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(file, key, 'must be an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function stringList(value: unknown, file: string, key: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((x) => typeof x === 'string')) {
+    throw new ConfigError(file, key, 'must be a list of strings');
+  }
+  return value as string[];
 }

@@ -147,13 +147,6 @@ export function parseHeaders(src: ByteSource): PeHeaders {
     }
   }
 
-  if (sizeOfHeaders > fileSize) {
-    malformed(
-      `SizeOfHeaders ${hex(sizeOfHeaders)} is larger than the file (${fileSize} bytes)`,
-      optOffset + 60,
-      'SizeOfHeaders',
-    );
-  }
   if (numberOfSections === 0 || numberOfSections > MAX_SECTIONS) {
     malformed(
       `NumberOfSections ${numberOfSections} is outside 1..${MAX_SECTIONS}, which the Windows loader accepts`,
@@ -168,6 +161,13 @@ export function parseHeaders(src: ByteSource): PeHeaders {
       `section table (${numberOfSections} sections at ${hex(tableOffset)}) runs past the end of the file (${fileSize} bytes)`,
       peOffset + 6,
       'NumberOfSections',
+    );
+  }
+  if (sizeOfHeaders > fileSize) {
+    malformed(
+      `SizeOfHeaders ${hex(sizeOfHeaders)} is larger than the file (${fileSize} bytes)`,
+      optOffset + 60,
+      'SizeOfHeaders',
     );
   }
   const table = src.read(tableOffset, tableSize);

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { checkImage } from '../check-image.js';
+import type { ResolvedConfig } from '../config/schema.js';
+import type { FileResult } from '../findings.js';
+import { expandResponseFiles } from '../cmdline/response-files.js';
+import { quoteGnu, tokenizeWindows, type Quoting } from '../cmdline/tokenize.js';
+import { resolveTool } from '../toolchain/resolve-tool.js';
+import { hasOption, lastOption, readLinkArgs } from './args.js';
+import { linkOutputPath } from './output-path.js';
+import { applyLinkPolicy } from './policy.js';
+import { rejectImage } from './reject.js';
+
+export interface LinkOutcome {
+  exitCode: number;
+  /** Refused flags, each naming the rule: nothing was linked. */
+  refused: string[];
+  notices: string[];
+  output: string | undefined;
+  /** The validation of the linked image, when there was one. */
+  result: FileResult | undefined;
+  /** Where a rejected image went (undefined when deleted or not rejected). */
+  rejectedTo: string | undefined;
+  rejected: boolean;
+}
+
+export interface LinkContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  config: ResolvedConfig;
+  /** The real lld-link, when the caller knows it (launcher form). */
+  linker?: string;
+}
+
+// Past this many characters of arguments, pass them in a response file.
+const MAX_COMMAND_LINE = 100_000;
+
+/**
+ * hvci-build link: reads the lld-link command line as lld-link would (LINK and
+ * _LINK_, response files with Windows quoting unless --rsp-quoting says
+ * otherwise), applies the policy, links, validates the image, and moves a bad
+ * image out of the way.
+ */
+export async function runLink(argv: readonly string[], ctx: LinkContext): Promise<LinkOutcome> {
+  const outcome: LinkOutcome = { exitCode: 0, refused: [], notices: [], output: undefined, result: undefined, rejectedTo: undefined, rejected: false };
+  const first = readLinkArgs(argv);
+  const quoting: Quoting = lastOption(first, 'rsp-quoting')?.value === 'posix' ? 'gnu' : 'windows';
+  const fromEnv = hasOption(first, 'lldignoreenv')
+    ? []
+    : [...tokenizeWindows(ctx.env._LINK_ ?? ''), ...tokenizeWindows(ctx.env.LINK ?? '')];
+  const expanded = expandResponseFiles([...fromEnv, ...argv], quoting, ctx.cwd).filter(
+    (a) => !/^[-/]-?rsp-quoting[:=]/i.test(a),
+  );
+  const policy = applyLinkPolicy(expanded, ctx.cwd, ctx.config.link);
+  outcome.notices = policy.notices;
+  if (policy.errors.length > 0) {
+    outcome.refused = policy.errors;
+    outcome.exitCode = 2;
+    return outcome;
+  }
+  const linker = ctx.linker ?? resolveTool('lld-link', ctx.config, ctx.env);
+  const env = { ...ctx.env };
+  // Their contents are in the command line now; lld-link must not add them twice.
+  delete env.LINK;
+  delete env._LINK_;
+  const linked = await runTool(linker, policy.args, ctx.cwd, env);
+  if (linked !== 0) {
+    outcome.exitCode = linked;
+    return outcome;
+  }
+  const output = linkOutputPath(readLinkArgs(policy.args), ctx.cwd);
+  outcome.output = output;
+  if (!output) return outcome;
+  const result = checkImage(output, {
+    rules: ctx.config.rules,
+    ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),
+  });
+  outcome.result = result;
+  if (result.findings.some((f) => f.severity === 'error')) {
+    outcome.rejected = true;
+    outcome.rejectedTo = rejectImage(output, ctx.config.link.rejected);
+    outcome.exitCode = 1;
+  }
+  return outcome;
+}
+
+async function runTool(tool: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const length = args.reduce((n, a) => n + a.length + 1, 0);
+  let dir: string | undefined;
+  let finalArgs = args;
+  if (length > MAX_COMMAND_LINE) {
+    // A private directory per link, so parallel links never share a file.
+    dir = mkdtempSync(join(tmpdir(), 'hvci-link-'));
+    const rsp = join(dir, 'link.rsp');
+    writeFileSync(rsp, args.map(quoteGnu).join('\n'));
+    finalArgs = ['--rsp-quoting=posix', `@${rsp}`];
+  }
+  try {
+    const r = await execa(tool, finalArgs, { cwd, env, extendEnv: false, stdio: 'inherit', reject: false });
+    if (r.failed && r.exitCode === undefined) throw new Error(`cannot run ${tool}: ${r.shortMessage}`);
+    return r.exitCode ?? 1;
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}

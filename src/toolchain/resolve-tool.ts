@@ -1,0 +1,36 @@
+import { delimiter, resolve } from 'node:path';
+import type { ResolvedConfig } from '../config/schema.js';
+import { findTool, type ToolName } from './find-tool.js';
+
+/** The variable `hvci-build run` sets to its shim directory, so wrappers never find themselves. */
+export const SHIM_DIR_ENV = 'HVCI_SHIM_DIR';
+
+export class ToolNotFoundError extends Error {
+  constructor(readonly tool: ToolName) {
+    super(
+      `${tool} not found on PATH (nor ${tool}-N); install it (Debian: apt-get install -y clang-19 lld-19 llvm-19) ` +
+        `or set toolchain in the config or HVCI_${tool.replace(/-/g, '_').toUpperCase()}`,
+    );
+    this.name = 'ToolNotFoundError';
+  }
+}
+
+/** PATH without the shim directory of an enclosing `hvci-build run`. */
+export function envWithoutShims(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const shim = env[SHIM_DIR_ENV];
+  if (!shim) return env;
+  const path = (env.PATH ?? '')
+    .split(delimiter)
+    .filter((d) => d !== '' && resolve(d) !== resolve(shim))
+    .join(delimiter);
+  return { ...env, PATH: path };
+}
+
+/** A tool's path: the config's toolchain entry, else the environment override, PATH or versioned name. */
+export function resolveTool(name: ToolName, config: Pick<ResolvedConfig, 'toolchain' | 'dir'> | undefined, env: NodeJS.ProcessEnv): string {
+  const configured = config?.toolchain[name];
+  if (configured) return resolve(config.dir, configured);
+  const found = findTool(name, envWithoutShims(env));
+  if (!found) throw new ToolNotFoundError(name);
+  return found;
+}

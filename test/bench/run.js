@@ -1,0 +1,75 @@
+// npm run bench: times hvci-build against baselines measured in the same run
+// and prints ratios. Timings are medians of repeated runs of whole commands,
+// with NODE_EXTRA_CA_CERTS removed (it adds ~60 ms to every Node start).
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { requireTool } from '../../dist/toolchain/find-tool.js';
+import { largeDriver, sizeMB } from './make-large-driver.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cache = join(root, 'test/.cache/bench');
+const bin = join(root, 'bin/hvci-build.js');
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS;
+
+function time(argv, runs) {
+  const samples = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.error) throw r.error;
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+    if (i >= 2) samples.push(ms); // two warm-up runs
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+function row(name, ms, baseName, baseMs, target) {
+  const ratio = ms / baseMs;
+  const verdict = target ? (target(ratio) ? 'met' : 'MISSED') : '';
+  console.log(`${name.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms   ${baseName.padEnd(26)} ${baseMs.toFixed(1).padStart(8)} ms   ${ratio.toFixed(2).padStart(6)}x  ${verdict}`);
+  return ratio;
+}
+
+const node = process.execPath;
+const readobj = requireTool('llvm-readobj');
+
+console.log('building benchmark drivers (cached)...');
+const large = await largeDriver(cache);
+const small = join(root, 'examples/hello-wdm/build/hello-wdm.sys');
+if (!existsSync(small)) {
+  spawnSync('bash', [join(root, 'examples/build-example.sh'), join(root, 'examples/hello-wdm')], { stdio: 'inherit' });
+}
+const batchDir = join(cache, 'batch');
+if (!existsSync(join(batchDir, 'd999.sys'))) {
+  mkdirSync(batchDir, { recursive: true });
+  for (let i = 0; i < 1000; i++) copyFileSync(small, join(batchDir, `d${String(i).padStart(3, '0')}.sys`));
+}
+const floorOut = spawnSync(node, [join(root, 'test/bench/floor.js'), large], { env, encoding: 'utf8' }).stdout.trim();
+console.log(`large driver: ${sizeMB(large).toFixed(1)} MB, ${floorOut}`);
+console.log('');
+console.log(`${'measured'.padEnd(44)} ${'time'.padStart(11)}   ${'baseline'.padEnd(26)} ${'time'.padStart(11)}   ratio`);
+
+const largeCheck = time([node, bin, 'check', large], 15);
+const floor = time([node, join(root, 'test/bench/floor.js'), large], 15);
+const readobjMs = time(['sh', '-c', `"${readobj}" --sections --coff-imports --coff-basereloc "${large}" > /dev/null`], 3);
+row('check, 25 MB driver, 1M relocations', largeCheck, 'floor (headers + relocs)', floor, (r) => r <= 1.3);
+const vsReadobj = readobjMs / largeCheck;
+console.log(`${'llvm-readobj on the same driver'.padEnd(44)} ${readobjMs.toFixed(1).padStart(8)} ms   ${'check'.padEnd(26)} ${largeCheck.toFixed(1).padStart(8)} ms   ${vsReadobj.toFixed(2).padStart(6)}x  ${vsReadobj >= 5 ? 'met' : 'MISSED'} (check faster by)`);
+
+const smallCheck = time([node, bin, 'check', small], 20);
+const bare = time([node, '-e', '0'], 20);
+row('check, small driver', smallCheck, 'node -e 0', bare, (r) => r <= 2);
+
+const batch = time([node, bin, 'check', batchDir], 5);
+const batch1 = time([node, bin, 'check', '-j', '1', batchDir], 5);
+const batch2 = time([node, bin, 'check', '-j', '2', batchDir], 5);
+row('check, 1,000 small drivers (default)', batch, 'check, one small driver', smallCheck);
+row('check, 1,000 small drivers, -j 2', batch2, 'same, -j 1', batch1);
+console.log(`per image in the batch: ${((batch - bare) / 1000).toFixed(3)} ms`);
+console.log('');
+console.log('targets: large check <= 1.3x floor; check >= 5x faster than llvm-readobj; small check <= 2x node -e 0');
