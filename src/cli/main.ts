@@ -22,6 +22,16 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./rules-command.js')).rulesCommand(rest);
     case 'explain':
       return (await import('./rules-command.js')).explainCommand(rest);
+    case 'link':
+      return (await import('./link-command.js')).linkCommand(rest);
+    case 'cc':
+      return (await import('./cc-command.js')).ccCommand(rest);
+    case 'launch':
+      return (await import('./launch-command.js')).launchCommand(rest);
+    case 'run':
+      return (await import('./run-command.js')).runCommand(rest);
+    case 'doctor':
+      return (await import('./doctor-command.js')).doctorCommand();
     default:
       throw new UsageError(`unknown command '${command}' (see hvci-build --help)`);
   }
@@ -42,6 +52,10 @@ function reportError(err: unknown): number {
   }
   if (err instanceof ConfigError) {
     process.stderr.write(`hvci-build: config error: ${err.message}\n`);
+    return EXIT.input;
+  }
+  if (err instanceof Error && (err.name === 'ResponseFileError' || err.name === 'ToolNotFoundError')) {
+    process.stderr.write(`hvci-build: ${err.message}\n`);
     return EXIT.input;
   }
   const e = err as NodeJS.ErrnoException;

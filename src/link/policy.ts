@@ -21,7 +21,7 @@ export interface PolicyResult {
 }
 
 const DATA_SECTIONS = new Set(['.rdata', '.data', '.bss', '.idata', '.edata', '.pdata', '.xdata', '.00cfg', '.tls', '.reloc', '.rsrc']);
-const CODE_SECTIONS = /^(\.text|INIT|PAGE)/;
+const CODE_SECTIONS = /^(\.text|INIT|PAGE|_TEXT|_PAGE)/;
 
 const R = IMAGE_SCN_MEM_READ;
 const W = IMAGE_SCN_MEM_WRITE;
@@ -131,7 +131,8 @@ export function applyLinkPolicy(input: readonly string[], cwd: string, config: L
 function mergeProblem(from: string, to: string, sections: ReadonlyMap<string, number>): string | undefined {
   const fromExec = execKind(from, sections);
   const toExec = execKind(to, sections);
-  if (fromExec === toExec) return undefined;
+  // A section no object contributes and the linker does not make merges nothing.
+  if (fromExec === undefined || toExec === undefined || fromExec === toExec) return undefined;
   const data = fromExec ? to : from;
   const dataBits = sections.get(data) ?? KNOWN_BITS[data] ?? R;
   if (dataBits & W) return `makes a writable and executable section (rule wx-section)`;
@@ -139,11 +140,12 @@ function mergeProblem(from: string, to: string, sections: ReadonlyMap<string, nu
   return `mixes data and code: ${data} becomes executable${iat}`;
 }
 
-function execKind(name: string, sections: ReadonlyMap<string, number>): boolean {
+/** Whether a section holds code; undefined when nothing is known of it. */
+function execKind(name: string, sections: ReadonlyMap<string, number>): boolean | undefined {
   const bits = sections.get(name);
   if (bits !== undefined) return isExec(bits);
   if (DATA_SECTIONS.has(name)) return false;
-  return CODE_SECTIONS.test(name);
+  return CODE_SECTIONS.test(name) ? true : undefined;
 }
 
 /** Output-section characteristics as the input objects declare them (union per output name). */

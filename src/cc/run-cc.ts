@@ -1,0 +1,46 @@
+import { execa } from 'execa';
+import { expandResponseFiles } from '../cmdline/response-files.js';
+import type { ResolvedConfig } from '../config/schema.js';
+import { resolveTool } from '../toolchain/resolve-tool.js';
+
+export interface CcContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  config: ResolvedConfig;
+  /** The real clang-cl, when the caller knows it (launcher form). */
+  compiler?: string;
+}
+
+/**
+ * What hvci-build cc adds in front of the user's arguments: /Gy (function-level
+ * linking, so the linker can place data and avoid straddling relocations) and
+ * NX opt-in for default pool allocations, unless the command line already
+ * chooses POOL_NX_OPTIN or POOL_NX_OPTIN_AUTO. The user's flags come after, so
+ * an explicit /Gy- still wins.
+ */
+export function ccInjectedFlags(args: readonly string[], cwd: string): string[] {
+  const expanded = expandResponseFiles(args, 'windows', cwd);
+  const injected = ['/Gy'];
+  if (!definesNxOptIn(expanded)) injected.push('-DPOOL_NX_OPTIN_AUTO=1');
+  return injected;
+}
+
+function definesNxOptIn(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    let define: string | undefined;
+    if (/^[-/]D$/.test(a)) define = args[i + 1];
+    else if (/^[-/]D/.test(a)) define = a.slice(2);
+    if (define !== undefined && /^POOL_NX_OPTIN(_AUTO)?(=|$)/.test(define)) return true;
+  }
+  return false;
+}
+
+/** Runs the real clang-cl with the injected flags and the user's command line, unchanged. */
+export async function runCc(argv: readonly string[], ctx: CcContext): Promise<number> {
+  const compiler = ctx.compiler ?? resolveTool('clang-cl', ctx.config, ctx.env);
+  const args = [...ccInjectedFlags(argv, ctx.cwd), ...argv];
+  const r = await execa(compiler, args, { cwd: ctx.cwd, env: ctx.env, extendEnv: false, stdio: 'inherit', reject: false });
+  if (r.failed && r.exitCode === undefined) throw new Error(`cannot run ${compiler}: ${r.shortMessage}`);
+  return r.exitCode ?? 1;
+}

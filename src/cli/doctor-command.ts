@@ -1,0 +1,55 @@
+import { realpathSync } from 'node:fs';
+import { execa } from 'execa';
+import { findConfigFile } from '../config/load-config.js';
+import { loadConfig } from '../config/load-config.js';
+import type { ToolName } from '../toolchain/find-tool.js';
+import { resolveTool } from '../toolchain/resolve-tool.js';
+
+const TOOLS: readonly { name: ToolName; needed: string }[] = [
+  { name: 'clang-cl', needed: 'hvci-build cc, build' },
+  { name: 'lld-link', needed: 'hvci-build link, build' },
+  { name: 'llvm-lib', needed: 'import libraries from .def files (build)' },
+  { name: 'llvm-dlltool', needed: 'x86 stdcall import libraries (build)' },
+];
+
+/** hvci-build doctor: what toolchain was found, its versions, and how to install what is missing. */
+export async function doctorCommand(): Promise<number> {
+  const cwd = process.cwd();
+  const config = await loadConfig(cwd);
+  const lines: string[] = [`node ${process.version}`, `config: ${findConfigFile(cwd) ?? '(none)'}`];
+  let missing = 0;
+  for (const t of TOOLS) {
+    let path: string | undefined;
+    try {
+      path = resolveTool(t.name, config, process.env);
+    } catch {
+      path = undefined;
+    }
+    if (!path) {
+      missing++;
+      lines.push(`${t.name.padEnd(13)} missing (needed for ${t.needed})`);
+      continue;
+    }
+    lines.push(`${t.name.padEnd(13)} ${path} (LLVM ${await toolVersion(t.name, path)})`);
+  }
+  if (missing > 0) lines.push('', 'install: apt-get install -y clang-19 lld-19 llvm-19 (Debian/Ubuntu), or set toolchain paths in the config');
+  process.stdout.write(lines.join('\n') + '\n');
+  return missing > 0 ? 2 : 0;
+}
+
+/** clang-cl and lld-link say their version; llvm-lib and llvm-dlltool do not, so their path tells. */
+async function toolVersion(name: ToolName, path: string): Promise<string> {
+  if (name === 'clang-cl' || name === 'lld-link') {
+    const r = await execa(path, ['--version'], { reject: false });
+    const v = /(\d+\.\d+\.\d+)/.exec(String(r.stdout))?.[1];
+    if (v) return v;
+  }
+  let real = path;
+  try {
+    real = realpathSync(path);
+  } catch {
+    // keep the path as given
+  }
+  const major = /-(\d+)$/.exec(path)?.[1] ?? /[\\/]llvm-(\d+)[\\/]/.exec(real)?.[1];
+  return major ? `${major}.x` : 'version unknown';
+}

@@ -1,0 +1,46 @@
+import { FORMATS, type Format } from '../report/index.js';
+import { UsageError } from './errors.js';
+
+export interface WrapperOptions {
+  format: Format;
+  report: string | undefined;
+  config: string | undefined;
+  verbose: boolean;
+}
+
+/**
+ * hvci-build's own options for the link and cc wrappers, which must not reach
+ * the real tool: taken from the front of the command line (lld-link and
+ * clang-cl have no --format, --report or --hvci-config), or from HVCI_FORMAT,
+ * HVCI_REPORT, HVCI_CONFIG and HVCI_VERBOSE for build systems that call the
+ * wrapper by path.
+ */
+export function takeWrapperOptions(argv: readonly string[], env: NodeJS.ProcessEnv): { options: WrapperOptions; rest: string[] } {
+  const options: WrapperOptions = {
+    format: (env.HVCI_FORMAT as Format | undefined) ?? 'text',
+    report: env.HVCI_REPORT || undefined,
+    config: env.HVCI_CONFIG || undefined,
+    verbose: env.HVCI_VERBOSE === '1',
+  };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^--(format|report|hvci-config)(?:=(.*))?$/.exec(a);
+    if (m) {
+      const value = m[2] ?? argv[++i];
+      if (value === undefined) throw new UsageError(`${a} needs a value`);
+      if (m[1] === 'format') options.format = value as Format;
+      else if (m[1] === 'report') options.report = value;
+      else options.config = value;
+    } else if (a === '--verbose') {
+      options.verbose = true;
+    } else if (a === '--') {
+      i++;
+      break;
+    } else {
+      break;
+    }
+  }
+  if (!FORMATS.includes(options.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${options.format}'`);
+  return { options, rest: argv.slice(i) };
+}
