@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { runProcess } from '../process/run-process.js';
 import { expandResponseFiles } from '../cmdline/response-files.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
@@ -40,7 +40,5 @@ function definesNxOptIn(args: readonly string[]): boolean {
 export async function runCc(argv: readonly string[], ctx: CcContext): Promise<number> {
   const compiler = ctx.compiler ?? resolveTool('clang-cl', ctx.config, ctx.env);
   const args = [...ccInjectedFlags(argv, ctx.cwd), ...argv];
-  const r = await execa(compiler, args, { cwd: ctx.cwd, env: ctx.env, extendEnv: false, stdio: 'inherit', reject: false });
-  if (r.failed && r.exitCode === undefined) throw new Error(`cannot run ${compiler}: ${r.shortMessage}`);
-  return r.exitCode ?? 1;
+  return (await runProcess(compiler, args, { cwd: ctx.cwd, env: ctx.env, stdio: 'inherit' })).exitCode;
 }

@@ -1,7 +1,6 @@
 import { realpathSync } from 'node:fs';
-import { execa } from 'execa';
-import { findConfigFile } from '../config/load-config.js';
-import { loadConfig } from '../config/load-config.js';
+import { runProcess } from '../process/run-process.js';
+import { findConfigFile, loadConfig } from '../config/load-config.js';
 import type { ToolName } from '../toolchain/find-tool.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
 
@@ -40,7 +39,7 @@ export async function doctorCommand(): Promise<number> {
 /** clang-cl and lld-link say their version; llvm-lib and llvm-dlltool do not, so their path tells. */
 async function toolVersion(name: ToolName, path: string): Promise<string> {
   if (name === 'clang-cl' || name === 'lld-link') {
-    const r = await execa(path, ['--version'], { reject: false });
+    const r = await runProcess(path, ['--version'], { cwd: process.cwd(), env: process.env, stdio: 'pipe' });
     const v = /(\d+\.\d+\.\d+)/.exec(String(r.stdout))?.[1];
     if (v) return v;
   }

@@ -30,6 +30,10 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./launch-command.js')).launchCommand(rest);
     case 'run':
       return (await import('./run-command.js')).runCommand(rest);
+    case 'build':
+      return (await import('./build-command.js')).buildCommand(rest);
+    case 'init':
+      return (await import('./init-command.js')).initCommand(rest);
     case 'doctor':
       return (await import('./doctor-command.js')).doctorCommand();
     default:
@@ -54,7 +58,7 @@ function reportError(err: unknown): number {
     process.stderr.write(`hvci-build: config error: ${err.message}\n`);
     return EXIT.input;
   }
-  if (err instanceof Error && (err.name === 'ResponseFileError' || err.name === 'ToolNotFoundError')) {
+  if (err instanceof Error && (err.name === 'ResponseFileError' || err.name === 'ToolNotFoundError' || err.name === 'SpawnError')) {
     process.stderr.write(`hvci-build: ${err.message}\n`);
     return EXIT.input;
   }

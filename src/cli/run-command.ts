@@ -1,13 +1,12 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { runProcess } from '../process/run-process.js';
 import { findTool } from '../toolchain/find-tool.js';
 import { envWithoutShims, SHIM_DIR_ENV } from '../toolchain/resolve-tool.js';
 import { loadConfig } from '../config/load-config.js';
 import { UsageError } from './errors.js';
-import { readdirSync } from 'node:fs';
 
 /**
  * hvci-build run -- <build command>: runs the build with clang-cl and lld-link
@@ -29,15 +28,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       writeFileSync(shim, `#!/bin/sh\nexec ${sh(process.execPath)} ${sh(bin)} launch ${sh(real)} "$@"\n`);
       chmodSync(shim, 0o755);
     }
-    const r = await execa(args[0]!, args.slice(1), {
+    const r = await runProcess(args[0]!, args.slice(1), {
       cwd,
       env: { ...env, PATH: shimDir + delimiter + (env.PATH ?? ''), [SHIM_DIR_ENV]: shimDir },
-      extendEnv: false,
       stdio: 'inherit',
-      reject: false,
     });
-    if (r.failed && r.exitCode === undefined) throw new UsageError(`cannot run ${args[0]}: ${String(r.shortMessage ?? '').split('\n')[0]}`);
-    return r.exitCode ?? 1;
+    return r.exitCode;
   } finally {
     rmSync(shimDir, { recursive: true, force: true });
   }

@@ -1,4 +1,6 @@
 import type { SeveritySetting } from '../findings.js';
+import { ConfigError } from './config-error.js';
+import { validateBuildConfig, type BuildConfig } from '../build/build-config.js';
 import { parseWindowsVersion, WINDOWS_VERSION_FORMS } from './windows-version.js';
 
 /** The `hvci` configuration, as users write it. */
@@ -18,6 +20,8 @@ export interface HvciConfig {
     /** What happens to an image that fails validation: renamed to <name>.rejected (default) or deleted. */
     rejected?: 'rename' | 'delete';
   };
+  /** A driver to build with `hvci-build build` (see BuildConfig). */
+  build?: Partial<BuildConfig> & { sources: string[] };
   /** Paths of the LLVM tools, when they are not found on PATH. */
   toolchain?: Partial<Record<'clangCl' | 'lldLink' | 'llvmLib' | 'llvmDlltool' | 'llvmReadobj', string>>;
 }
@@ -40,6 +44,7 @@ export interface ResolvedConfig {
   link: ResolvedLinkConfig;
   /** Tool name ('clang-cl', 'lld-link', ...) to path. */
   toolchain: Record<string, string>;
+  build: BuildConfig | undefined;
 }
 
 export function defaultConfig(dir: string): ResolvedConfig {
@@ -51,22 +56,14 @@ export function defaultConfig(dir: string): ResolvedConfig {
     ignore: [],
     link: { allowMerges: [], allowSections: [], rejected: 'rename' },
     toolchain: {},
+    build: undefined,
   };
 }
 
-export class ConfigError extends Error {
-  readonly file: string;
-  readonly key: string;
-  constructor(file: string, key: string, problem: string) {
-    super(`${file}: ${key ? `${key}: ` : ''}${problem}`);
-    this.name = 'ConfigError';
-    this.file = file;
-    this.key = key;
-  }
-}
+export { ConfigError };
 
 const SETTINGS: readonly string[] = ['off', 'note', 'warning', 'error'];
-const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain'];
+const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain', 'build'];
 const TOOL_KEYS: Readonly<Record<string, string>> = {
   clangCl: 'clang-cl',
   lldLink: 'lld-link',
@@ -137,6 +134,7 @@ export function validateConfig(
       config.link.rejected = link.rejected;
     }
   }
+  if (obj.build !== undefined) config.build = validateBuildConfig(obj.build, file);
   if (obj.toolchain !== undefined) {
     const tc = objectAt(obj.toolchain, file, 'toolchain');
     for (const [key, value] of Object.entries(tc)) {

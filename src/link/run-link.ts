@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { runProcess } from '../process/run-process.js';
 import { checkImage } from '../check-image.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { FileResult } from '../findings.js';
@@ -98,9 +98,7 @@ async function runTool(tool: string, args: string[], cwd: string, env: NodeJS.Pr
     finalArgs = ['--rsp-quoting=posix', `@${rsp}`];
   }
   try {
-    const r = await execa(tool, finalArgs, { cwd, env, extendEnv: false, stdio: 'inherit', reject: false });
-    if (r.failed && r.exitCode === undefined) throw new Error(`cannot run ${tool}: ${r.shortMessage}`);
-    return r.exitCode ?? 1;
+    return (await runProcess(tool, finalArgs, { cwd, env, stdio: 'inherit' })).exitCode;
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }

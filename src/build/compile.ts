@@ -1,0 +1,58 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ccInjectedFlags } from '../cc/run-cc.js';
+import { runProcess } from '../process/run-process.js';
+import type { BuildConfig } from './build-config.js';
+import { parseDepfile } from './depfile.js';
+import { StepError } from './import-libs.js';
+import { isStale, stampAll, type BuildState } from './state.js';
+import { TARGETS } from './targets.js';
+
+export interface CompileJob {
+  source: string;
+  object: string;
+}
+
+/** The clang-cl arguments for one source: kernel mode, HVCI defaults, dependency file. */
+export function compileArgs(job: CompileJob, build: BuildConfig, cwd: string): string[] {
+  const args = [
+    '/nologo',
+    '/c',
+    '/kernel',
+    '/GS-',
+    '/O2',
+    `--target=${TARGETS[build.arch].triple}`,
+    ...build.include.map((dir) => `/I${resolve(cwd, dir)}`),
+    ...build.defines.map((d) => `/D${d}`),
+    ...build.cflags,
+  ];
+  return [
+    ...ccInjectedFlags(args, cwd),
+    ...args,
+    `/Fo${job.object}`,
+    '/clang:-MD',
+    `/clang:-MF${job.object}.d`,
+    // clang-cl reads an absolute Unix path such as /work/x.c as an option: end the options first.
+    '--',
+    job.source,
+  ];
+}
+
+/** Compiles one source if it or anything it includes changed; returns whether the compiler ran. */
+export async function compileIfStale(job: CompileJob, build: BuildConfig, clangCl: () => string, state: BuildState, cwd: string): Promise<boolean> {
+  const args = compileArgs(job, build, cwd);
+  const key = args.join('\0');
+  if (!isStale(state.steps[job.object], key, job.object)) return false;
+  mkdirSync(dirname(job.object), { recursive: true });
+  const r = await runProcess(clangCl(), args, { cwd, env: process.env, stdio: 'pipe' });
+  if (r.exitCode !== 0) throw new StepError(`compiling ${job.source} failed`, r.stdout + r.stderr);
+  if (r.stdout.trim() || r.stderr.trim()) process.stderr.write(r.stdout + r.stderr);
+  let deps = [job.source];
+  try {
+    deps = parseDepfile(readFileSync(`${job.object}.d`, 'utf8')).map((d) => resolve(cwd, d));
+  } catch {
+    // no dependency file: the source alone decides
+  }
+  state.steps[job.object] = { command: key, inputs: stampAll(deps) };
+  return true;
+}

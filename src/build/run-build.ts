@@ -1,0 +1,113 @@
+import { availableParallelism } from 'node:os';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { ConfigError } from '../config/config-error.js';
+import type { ResolvedConfig } from '../config/schema.js';
+import { runLink, type LinkOutcome } from '../link/run-link.js';
+import { resolveTool } from '../toolchain/resolve-tool.js';
+import { compileIfStale, type CompileJob } from './compile.js';
+import { buildImportLib, type ToolPaths } from './import-libs.js';
+import { runPool } from './pool.js';
+import { commandKey, isStale, loadState, saveState, stampAll } from './state.js';
+import { TARGETS } from './targets.js';
+
+export interface BuildOptions {
+  jobs?: number;
+  /** Called before each step that runs a tool. */
+  onStep?: (kind: 'CC' | 'LIB' | 'LINK', what: string, done: number, total: number) => void;
+}
+
+export interface BuildOutcome {
+  output: string;
+  compiled: number;
+  linked: boolean;
+  /** The link and its validation, when the link ran. */
+  link: LinkOutcome | undefined;
+  exitCode: number;
+}
+
+/**
+ * hvci-build build: compiles the configured sources in parallel, makes import
+ * libraries from .def files, links with the HVCI policy and validates the
+ * image. Incremental: each step records its command and the size and time of
+ * its inputs (for objects, every header the compiler reported), and a step
+ * runs again only when one of them changed or its output is missing.
+ */
+export async function runBuild(config: ResolvedConfig, options: BuildOptions = {}): Promise<BuildOutcome> {
+  const build = config.build;
+  if (!build) {
+    throw new ConfigError(config.filepath ?? 'hvci.config.*', 'build', config.filepath ? 'no build section in the config' : 'no config file found (run hvci-build init)');
+  }
+  const cwd = config.dir;
+  const { globby } = await import('globby');
+  const sources = (await globby(build.sources, { cwd, absolute: true, onlyFiles: true })).sort();
+  if (sources.length === 0) throw new ConfigError(config.filepath!, 'build.sources', `matches no files in ${cwd}`);
+  const outDir = resolve(cwd, build.outDir);
+  const objDir = join(outDir, 'obj', build.arch);
+  const statePath = join(outDir, '.hvci-build-state.json');
+  const output = resolve(cwd, build.output);
+  const state = loadState(statePath);
+
+  let tools: ToolPaths | undefined;
+  const getTools = (): ToolPaths =>
+    (tools ??= {
+      clangCl: resolveTool('clang-cl', config, process.env),
+      llvmLib: resolveTool('llvm-lib', config, process.env),
+      llvmDlltool: resolveTool('llvm-dlltool', config, process.env),
+    });
+
+  const importLibs: string[] = [];
+  try {
+    for (const def of build.defs) {
+      const r = await buildImportLib(resolve(cwd, def), build.arch, join(objDir, 'lib'), getTools, state, cwd);
+      importLibs.push(r.lib);
+    }
+    const jobs: CompileJob[] = sources.map((source) => ({ source, object: objectPath(source, cwd, objDir) }));
+    let done = 0;
+    let compiled = 0;
+    await runPool(jobs, options.jobs ?? availableParallelism(), async (job) => {
+      const ran = await compileIfStale(job, build, () => getTools().clangCl, state, cwd);
+      done++;
+      if (ran) {
+        compiled++;
+        options.onStep?.('CC', relative(cwd, job.source), done, jobs.length);
+      }
+    });
+
+    const libraries = build.libraries.map((l) => resolve(cwd, l));
+    const linkArgs = [
+      '/nologo',
+      '/driver',
+      '/subsystem:native',
+      `/entry:${build.entry}`,
+      '/nodefaultlib',
+      `/machine:${TARGETS[build.arch].machine}`,
+      ...jobs.map((j) => j.object),
+      ...libraries,
+      ...importLibs,
+      `/out:${output}`,
+      ...build.ldflags,
+    ];
+    const linkKey = commandKey([...linkArgs, JSON.stringify(config.rules), String(config.minWindowsBuild), JSON.stringify(config.link)]);
+    if (compiled === 0 && !isStale(state.steps[output], linkKey, output)) {
+      return { output, compiled, linked: false, link: undefined, exitCode: 0 };
+    }
+    options.onStep?.('LINK', relative(cwd, output), 1, 1);
+    const link = await runLink(linkArgs, { cwd, env: process.env, config });
+    if (link.exitCode === 0) {
+      state.steps[output] = { command: linkKey, inputs: stampAll([...jobs.map((j) => j.object), ...libraries, ...importLibs]) };
+    } else {
+      delete state.steps[output];
+    }
+    return { output, compiled, linked: true, link, exitCode: link.exitCode };
+  } finally {
+    saveState(statePath, state);
+  }
+}
+
+/** build/obj/<arch>/<path of the source under the project>.obj */
+function objectPath(source: string, cwd: string, objDir: string): string {
+  const rel = relative(cwd, source);
+  const inside = !rel.startsWith('..') && !isAbsolute(rel);
+  const name = (inside ? rel : `external/${basename(source)}`).replace(/\.[^./]+$/, '');
+  return join(objDir, `${name}.obj`);
+}

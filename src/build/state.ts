@@ -1,0 +1,63 @@
+import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** What a step was built from: its command and the size and time of every input. */
+export interface StepRecord {
+  command: string;
+  inputs: Record<string, string>;
+}
+
+export interface BuildState {
+  version: 1;
+  steps: Record<string, StepRecord>;
+}
+
+export function loadState(path: string): BuildState {
+  try {
+    const s = JSON.parse(readFileSync(path, 'utf8')) as BuildState;
+    if (s.version === 1 && typeof s.steps === 'object') return s;
+  } catch {
+    // no state yet, or a damaged one: build everything
+  }
+  return { version: 1, steps: {} };
+}
+
+export function saveState(path: string, state: BuildState): void {
+  mkdirSync(dirname(path), { recursive: true });
+  // Write then rename, so a build killed midway never leaves half a state file.
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state));
+  renameSync(tmp, path);
+}
+
+export function commandKey(parts: readonly string[]): string {
+  // node:crypto loads on first use: the CLI bundle holds this module, and most runs never hash.
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32);
+}
+
+/** Size and modification time: enough to notice an edit, and a stat is cheap. */
+export function fileStamp(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.size}:${Math.round(s.mtimeMs)}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export function stampAll(paths: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of paths) out[p] = fileStamp(p) ?? 'missing';
+  return out;
+}
+
+/** True when the step must run: no record, another command, a changed input, or a missing output. */
+export function isStale(record: StepRecord | undefined, command: string, output: string): boolean {
+  if (!record || record.command !== command || fileStamp(output) === undefined) return true;
+  for (const [path, stamp] of Object.entries(record.inputs)) {
+    if (fileStamp(path) !== stamp) return true;
+  }
+  return false;
+}

@@ -1,0 +1,36 @@
+import { writeFileSync } from 'node:fs';
+import type { LinkOutcome } from '../link/run-link.js';
+import { displayPath } from '../report/paths.js';
+import { renderReport, wantsColor } from '../report/render.js';
+import { makeReport } from '../report/summary.js';
+import type { WrapperOptions } from './wrapper-options.js';
+
+/**
+ * Prints what a link did: refusals, notices (config relaxations always, the
+ * rest with --verbose), and the validation findings in the chosen format
+ * (text on stderr with the linker's own messages; notes only in file formats).
+ */
+export async function printLinkOutcome(outcome: LinkOutcome, options: WrapperOptions, cwd: string, prefix = 'hvci-build link'): Promise<void> {
+  for (const n of outcome.notices) {
+    if (options.verbose || n.startsWith('allowed by config')) process.stderr.write(`${prefix}: note: ${n}\n`);
+  }
+  for (const e of outcome.refused) process.stderr.write(`${prefix}: error: ${e}\n`);
+  if (outcome.refused.length > 0) {
+    process.stderr.write(`${prefix}: nothing was linked; see \`hvci-build explain <rule>\`, or allow it in the config (link.allowMerges / link.allowSections)\n`);
+    return;
+  }
+  if (!outcome.result) return;
+  const shown = { ...outcome.result, findings: outcome.result.findings.filter((f) => f.severity !== 'note' || options.format !== 'text') };
+  if (shown.findings.length > 0 || options.report) {
+    const text = await renderReport(makeReport([shown]), options.format, {
+      cwd,
+      color: options.format === 'text' && !options.report && wantsColor(process.stderr),
+    });
+    if (options.report) writeFileSync(options.report, text);
+    else if (shown.findings.length > 0) (options.format === 'text' ? process.stderr : process.stdout).write(text);
+  }
+  if (outcome.rejected && outcome.output) {
+    const where = outcome.rejectedTo ? `moved to ${displayPath(outcome.rejectedTo, cwd)}` : 'deleted';
+    process.stderr.write(`${prefix}: ${displayPath(outcome.output, cwd)} fails memory integrity checks; ${where}\n`);
+  }
+}
