@@ -5,7 +5,13 @@
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR AMD64)
 
+# hvci-build: -DHVCI_BUILD=..., $HVCI_BUILD, or the project's node_modules/.bin or PATH.
+if(NOT HVCI_BUILD AND DEFINED ENV{HVCI_BUILD})
+  set(HVCI_BUILD "$ENV{HVCI_BUILD}")
+endif()
 find_program(HVCI_BUILD NAMES hvci-build HINTS "${CMAKE_CURRENT_LIST_DIR}/../node_modules/.bin" REQUIRED)
+# CMake's compiler checks run in sub-projects: pass the setting on.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES HVCI_BUILD)
 find_program(CLANG_CL NAMES clang-cl clang-cl-21 clang-cl-20 clang-cl-19 REQUIRED)
 find_program(LLD_LINK NAMES lld-link lld-link-21 lld-link-20 lld-link-19 REQUIRED)
 
@@ -18,3 +24,9 @@ set(CMAKE_C_LINKER_LAUNCHER "${HVCI_BUILD};launch")
 # A driver links against nothing CMake would add by default.
 set(CMAKE_C_STANDARD_LIBRARIES "" CACHE STRING "" FORCE)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+# CMake links through `cmake -E vs_link_exe`, which runs a manifest tool unless
+# the link makes none; drivers need no manifest, and no incremental linking.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "/MANIFEST:NO /INCREMENTAL:NO")
+# No C runtime and no run-time checks in kernel code.
+set(CMAKE_C_FLAGS_DEBUG_INIT "/Zi /Od")
+set(CMAKE_MSVC_RUNTIME_LIBRARY "")

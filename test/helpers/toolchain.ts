@@ -1,0 +1,35 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { requireTool } from '../../src/toolchain/find-tool.js';
+
+export const FIXTURE_SRC = fileURLToPath(new URL('../fixtures/src/', import.meta.url));
+export const FIXTURE_INCLUDE = fileURLToPath(new URL('../fixtures/include/', import.meta.url));
+export const FIXTURE_DEF = fileURLToPath(new URL('../fixtures/lib/ntoskrnl.def', import.meta.url));
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `hvci-${prefix}-`));
+}
+
+/** Compiles one fixture source to an x64 object with the bare clang-cl (no wrapper). */
+export async function compileFixture(source: string, outDir: string, extra: string[] = []): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  const obj = join(outDir, source.replace(/\.c$/, '.obj'));
+  await execa(requireTool('clang-cl'), [
+    '/nologo', '/c', '/kernel', '/GS-', '/O2', '--target=x86_64-pc-windows-msvc',
+    `/I${FIXTURE_INCLUDE}`, ...extra, `/Fo${obj}`, '--', join(FIXTURE_SRC, source),
+  ]);
+  return obj;
+}
+
+/** ntoskrnl.lib for x64 from the fixtures' .def. */
+export async function importLib(outDir: string): Promise<string> {
+  const lib = join(outDir, 'ntoskrnl.lib');
+  await execa(requireTool('llvm-lib'), ['/nologo', `/def:${FIXTURE_DEF}`, '/machine:x64', `/out:${lib}`]);
+  return lib;
+}
+
+/** The lld-link flags every driver link in the tests uses. */
+export const DRIVER_FLAGS = ['/nologo', '/driver', '/subsystem:native', '/entry:DriverEntry', '/nodefaultlib'];
