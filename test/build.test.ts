@@ -1,0 +1,117 @@
+import { existsSync, readFileSync, utimesSync, writeFileSync, cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checkImage } from '../src/check-image.js';
+import { parseHeaders } from '../src/pe/headers.js';
+import { bufferSource } from '../src/pe/source.js';
+import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/toolchain.js';
+
+const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
+// Tools that cannot run: a build that tries to compile or link with them fails.
+const NO_TOOLS = { HVCI_CLANG_CL: '/nonexistent/clang-cl', HVCI_LLD_LINK: '/nonexistent/lld-link', HVCI_LLVM_LIB: '/nonexistent/llvm-lib' };
+
+const touch = (path: string): void => {
+  const later = new Date(Date.now() + 5000);
+  utimesSync(path, later, later);
+};
+
+describe('init then build, from an empty directory', () => {
+  it('builds a driver that passes, then does nothing, then rebuilds what a change touches', async () => {
+    const dir = tempDir('init');
+    const init = await runCli(['init'], { cwd: dir });
+    expect(init.exitCode, init.stderr).toBe(0);
+    for (const f of ['hvci.config.ts', 'src/driver.c', 'include/km.h', 'ntoskrnl.def', '.github/workflows/hvci.yml', 'cmake/clang-cl-windows.cmake', 'CMakeLists.txt', '.gitignore']) {
+      expect(existsSync(join(dir, f)), f).toBe(true);
+    }
+    const name = dir.split('/').pop()!.replace(/[^A-Za-z0-9_]/g, '_');
+    const out = join(dir, 'build', `${name}.sys`);
+
+    const first = await runCli(['build'], { cwd: dir });
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/1 compiled\), memory integrity checks passed/);
+    expect(checkImage(out).findings.filter((f) => f.severity !== 'note')).toEqual([]);
+
+    // Nothing changed: neither compiler nor linker runs (they could not: the paths are bogus).
+    const again = await runCli(['build'], { cwd: dir, env: NO_TOOLS });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/is up to date/);
+
+    // A header the source includes changed: the source compiles again and the driver relinks.
+    touch(join(dir, 'include', 'km.h'));
+    const header = await runCli(['build'], { cwd: dir });
+    expect(header.stderr).toMatch(/1 compiled/);
+    // The source changed.
+    writeFileSync(join(dir, 'src', 'driver.c'), readFileSync(join(dir, 'src', 'driver.c'), 'utf8') + '\nint Extra(void) { return 7; }\n');
+    const source = await runCli(['build'], { cwd: dir });
+    expect(source.stderr).toMatch(/1 compiled/);
+    // The config changed (a define): rebuild.
+    writeFileSync(join(dir, 'hvci.config.ts'), readFileSync(join(dir, 'hvci.config.ts'), 'utf8').replace("arch: 'x64',", "arch: 'x64',\n    defines: ['EXTRA=1'],"));
+    const config = await runCli(['build'], { cwd: dir });
+    expect(config.stderr).toMatch(/1 compiled/);
+    // The driver was deleted: relink only.
+    const { rmSync } = await import('node:fs');
+    rmSync(out);
+    const relink = await runCli(['build'], { cwd: dir });
+    expect(relink.stderr).toMatch(/0 compiled/);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('init refuses to overwrite files', async () => {
+    const dir = tempDir('init2');
+    writeFileSync(join(dir, 'hvci.config.ts'), 'export default {};\n');
+    const r = await runCli(['init'], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/would overwrite hvci\.config\.ts/);
+  });
+});
+
+describe('build for each architecture', () => {
+  for (const [arch, machine] of [['x86', 0x14c], ['arm64', 0xaa64]] as const) {
+    it(`${arch}`, async () => {
+      const dir = tempDir(`arch-${arch}`);
+      await runCli(['init', '--name', 'multi'], { cwd: dir });
+      const cfg = join(dir, 'hvci.config.ts');
+      writeFileSync(cfg, readFileSync(cfg, 'utf8').replace("arch: 'x64'", `arch: '${arch}'`));
+      if (arch === 'x86') {
+        // stdcall exports carry their argument size; llvm-dlltool -k drops it from the import names.
+        writeFileSync(join(dir, 'ntoskrnl.def'), 'LIBRARY ntoskrnl.exe\nEXPORTS\n  ExAllocatePoolWithTag@12\n  ExFreePoolWithTag@8\n  DbgPrint\n');
+      }
+      const r = await runCli(['build'], { cwd: dir });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const out = join(dir, 'build', 'multi.sys');
+      expect(parseHeaders(bufferSource(readFileSync(out))).machine).toBe(machine);
+      expect(checkImage(out).findings.filter((f) => f.severity !== 'note')).toEqual([]);
+    });
+  }
+});
+
+describe('examples', () => {
+  it('hello-wdm builds and passes', async () => {
+    const dir = tempDir('hello');
+    cpSync(join(EXAMPLES, 'hello-wdm'), dir, { recursive: true, filter: (s) => !s.includes('/build') });
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+  it('legacy-driver fails with one explained refusal per problem', async () => {
+    const dir = tempDir('legacy');
+    cpSync(join(EXAMPLES, 'legacy-driver'), dir, { recursive: true, filter: (s) => !s.includes('/build') });
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/merging \.rdata into \.text .*rule iat-in-exec/);
+    expect(r.stderr).toMatch(/\/section:\.data,rwe makes section \.data writable and executable \(rule wx-section\)/);
+    expect(r.stderr).toMatch(/\/nxcompat:no turns off NX_COMPAT.*rule nx-compat/);
+    expect(existsSync(join(dir, 'build', 'legacy-driver.sys'))).toBe(false);
+  });
+
+  it('a build config error names the file and key', async () => {
+    const dir = tempDir('badbuild');
+    writeFileSync(join(dir, 'package.json'), '{}');
+    writeFileSync(join(dir, 'hvci.config.json'), '{"build":{"sources":["*.c"],"arch":"mips"}}');
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/hvci\.config\.json: build\.arch: must be one of x64, x86, arm64/);
+  });
+});
