@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command on a fresh Debian machine with Node: installs the LLVM toolchain
-# and the npm dependencies, builds the two example drivers with the real
-# clang-cl and lld-link, and checks them with hvci-build.
+# and the npm packages, builds the example drivers with hvci-build (clang-cl and
+# lld-link behind its wrappers), and checks an image linked without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,17 +12,23 @@ if ! command -v clang-cl-19 >/dev/null || ! command -v lld-link-19 >/dev/null ||
 fi
 [ -d node_modules ] || npm ci
 [ -f dist/bundle/main.js ] || npm run build
+ROOT=$PWD
+hvci() { node "$ROOT/bin/hvci-build.js" "$@"; }
 
-bash examples/build-example.sh examples/hello-wdm
-bash examples/build-example.sh examples/legacy-driver /merge:.rdata=.text /section:.data,rwe /nxcompat:no
-
-echo "== hvci-build check examples/hello-wdm (expected to pass)"
-npx hvci-build check examples/hello-wdm/build/hello-wdm.sys
+echo "== examples/hello-wdm: hvci-build build (expected to pass)"
+(cd examples/hello-wdm && hvci build --verbose)
 echo
-echo "== hvci-build check examples/legacy-driver (expected to fail with explained findings)"
-if npx hvci-build check examples/legacy-driver/build/legacy-driver.sys; then
+echo "== examples/legacy-driver: hvci-build build (expected to be refused, one explained error per problem)"
+if (cd examples/legacy-driver && hvci build); then
+  echo "unexpected: the legacy driver was built" >&2
+  exit 1
+fi
+echo
+echo "== the same legacy driver linked by bare lld-link, then hvci-build check (expected to fail)"
+bash examples/build-example.sh examples/legacy-driver /merge:.rdata=.text /section:.data,rwe /nxcompat:no
+if hvci check examples/legacy-driver/build/legacy-driver.sys; then
   echo "unexpected: the legacy driver passed" >&2
   exit 1
 fi
 echo
-echo "Run 'npx hvci-build explain <rule>' for the why and the fix of each finding."
+echo "Done. 'npx hvci-build explain <rule>' gives the why and the fix of each finding."
