@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import type { ResolvedConfig } from '../config/schema.js';
+import { globFiles } from '../files/glob.js';
 import { runLink, type LinkOutcome } from '../link/run-link.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
 import { compileIfStale, type CompileJob } from './compile.js';
@@ -38,8 +39,7 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
     throw new ConfigError(config.filepath ?? 'hvci.config.*', 'build', config.filepath ? 'no build section in the config' : 'no config file found (run hvci-build init)');
   }
   const cwd = config.dir;
-  const { globby } = await import('globby');
-  const sources = (await globby(build.sources, { cwd, absolute: true, onlyFiles: true })).sort();
+  const sources = globFiles(build.sources, cwd);
   if (sources.length === 0) throw new ConfigError(config.filepath!, 'build.sources', `matches no files in ${cwd}`);
   const outDir = resolve(cwd, build.outDir);
   const objDir = join(outDir, 'obj', build.arch);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { RULES_BY_ID } from '../rules/index.js';
 import { ConfigError, defaultConfig, validateConfig, type ResolvedConfig } from './schema.js';
 
@@ -37,7 +37,7 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Re
   const filepath = explicitPath ? resolve(cwd, explicitPath) : findConfigFile(cwd);
   if (!filepath) return defaultConfig(cwd);
   if (!existsSync(filepath)) throw new ConfigError(filepath, '', 'config file not found');
-  const raw = filepath.endsWith('.ts') ? await loadTsConfig(filepath) : await loadWithCosmiconfig(filepath);
+  const raw = await loadConfigFile(filepath);
   return validateConfig(raw, filepath, dirname(filepath), KNOWN_RULES);
 }
 
@@ -63,6 +63,45 @@ function packageJsonHasKey(path: string): boolean {
     return pkg !== null && typeof pkg === 'object' && MODULE_NAME in pkg;
   } catch {
     return false;
+  }
+}
+
+/**
+ * JSON, package.json and JavaScript configs are read directly; cosmiconfig
+ * (~30 ms to load) serves YAML and the TypeScript configs the cache cannot.
+ * The wrappers run once per link and compile, so this matters.
+ */
+async function loadConfigFile(filepath: string): Promise<unknown> {
+  const name = basename(filepath);
+  if (name.endsWith('.ts')) return loadTsConfig(filepath);
+  if (name === 'package.json' || name.endsWith('.json') || name === '.hvcirc') {
+    let text: string;
+    try {
+      text = readFileSync(filepath, 'utf8');
+    } catch (err) {
+      throw new ConfigError(filepath, '', `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    let data: unknown;
+    try {
+      data = text.trim() === '' ? undefined : JSON.parse(text);
+    } catch (err) {
+      // .hvcirc may be YAML.
+      if (name === '.hvcirc') return loadWithCosmiconfig(filepath);
+      throw new ConfigError(filepath, '', `cannot load: ${(err as Error).message.split('\n')[0]}`);
+    }
+    return name === 'package.json' ? (data as Record<string, unknown> | undefined)?.[MODULE_NAME] : data;
+  }
+  if (/\.(mjs|js)$/.test(name)) return importConfig(filepath);
+  return loadWithCosmiconfig(filepath);
+}
+
+async function importConfig(filepath: string): Promise<unknown> {
+  try {
+    const mod = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
+    return mod.default ?? mod;
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    throw new ConfigError(filepath, '', `cannot load: ${message}`);
   }
 }
 

@@ -39,7 +39,7 @@ export async function largeDriver(cacheDir) {
   writeFileSync(join(work, 'large.c'), SOURCE);
   writeFileSync(join(work, 'nt.def'), 'LIBRARY ntoskrnl.exe\nEXPORTS\n  ExAllocatePoolWithTag\n');
   await execa(requireTool('llvm-lib'), ['/nologo', `/def:${join(work, 'nt.def')}`, '/machine:x64', `/out:${join(work, 'nt.lib')}`]);
-  await execa(requireTool('clang-cl'), ['/nologo', '/c', '/kernel', '/GS-', '/O1', '--target=x86_64-pc-windows-msvc', join(work, 'large.c'), `/Fo${join(work, 'large.obj')}`]);
+  await execa(requireTool('clang-cl'), ['/nologo', '/c', '/kernel', '/GS-', '/O1', '--target=x86_64-pc-windows-msvc', `/Fo${join(work, 'large.obj')}`, '--', join(work, 'large.c')]);
   await execa(requireTool('lld-link'), [
     '/nologo', '/driver', '/subsystem:native', '/entry:DriverEntry', '/nodefaultlib',
     join(work, 'large.obj'), join(work, 'nt.lib'), `/out:${join(work, 'large.sys')}`,
