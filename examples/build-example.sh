@@ -12,8 +12,9 @@ find_tool() {
 }
 CL=$(find_tool clang-cl); LINK=$(find_tool lld-link); LIB=$(find_tool llvm-lib)
 mkdir -p "$dir/build"
-"$LIB" /nologo /def:"$dir/ntoskrnl.def" /machine:x64 /out:"$dir/build/ntoskrnl.lib" >/dev/null
-"$CL" /nologo /c /kernel /Gy /GS- /O2 -DPOOL_NX_OPTIN_AUTO=1 --target=x86_64-pc-windows-msvc \
-  "$dir/driver.c" /Fo"$dir/build/driver.obj"
+km="$(dirname "$0")/../templates/driver"
+"$LIB" /nologo /def:"$km/ntoskrnl.def" /machine:x64 /out:"$dir/build/ntoskrnl.lib" >/dev/null
+"$CL" /nologo /c /kernel /Gy /GS- /O2 -DPOOL_NX_OPTIN_AUTO=1 --target=x86_64-pc-windows-msvc /I"$km/include" \
+  /Fo"$dir/build/driver.obj" -- "$dir/driver.c"
 "$LINK" /nologo /driver /subsystem:native /entry:DriverEntry /nodefaultlib \
   "$dir/build/driver.obj" "$dir/build/ntoskrnl.lib" /out:"$dir/build/$(basename "$dir").sys" "$@"

@@ -1,14 +1,13 @@
-import { existsSync, readFileSync, utimesSync, writeFileSync, cpSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkImage } from '../src/check-image.js';
 import { parseHeaders } from '../src/pe/headers.js';
 import { bufferSource } from '../src/pe/source.js';
 import { runCli } from './helpers/cli.js';
+import { copyExample } from './helpers/examples.js';
 import { tempDir } from './helpers/toolchain.js';
 
-const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 // Tools that cannot run: a build that tries to compile or link with them fails.
 const NO_TOOLS = { HVCI_CLANG_CL: '/nonexistent/clang-cl', HVCI_LLD_LINK: '/nonexistent/lld-link', HVCI_LLVM_LIB: '/nonexistent/llvm-lib' };
 
@@ -89,15 +88,13 @@ describe('build for each architecture', () => {
 
 describe('examples', () => {
   it('hello-wdm builds and passes', async () => {
-    const dir = tempDir('hello');
-    cpSync(join(EXAMPLES, 'hello-wdm'), dir, { recursive: true, filter: (s) => !s.includes('/build') });
+    const dir = copyExample('hello-wdm');
     const r = await runCli(['build'], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
   });
 
   it('legacy-driver fails with one explained refusal per problem', async () => {
-    const dir = tempDir('legacy');
-    cpSync(join(EXAMPLES, 'legacy-driver'), dir, { recursive: true, filter: (s) => !s.includes('/build') });
+    const dir = copyExample('legacy-driver');
     const r = await runCli(['build'], { cwd: dir });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/merging \.rdata into \.text .*rule iat-in-exec/);

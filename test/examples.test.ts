@@ -1,24 +1,17 @@
-import { cpSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { checkImage } from '../src/check-image.js';
 import { BIN, runCli } from './helpers/cli.js';
-import { tempDir } from './helpers/toolchain.js';
+import { copyExample } from './helpers/examples.js';
 
-const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
-const copyExample = (name: string): string => {
-  const dir = tempDir(name);
-  cpSync(join(EXAMPLES, name), dir, { recursive: true, filter: (s) => !/\/build(-|\/|$)/.test(s.slice(EXAMPLES.length)) });
-  return dir;
-};
 
 describe('CMake + Ninja through the launcher variables', () => {
   it('configures, builds a checked driver, and rebuilds nothing the second time', async () => {
     const dir = copyExample('cmake-ninja');
     const env = { ...process.env, HVCI_BUILD: BIN };
-    const configure = await execa('cmake', ['-G', 'Ninja', '-B', 'out', '-DCMAKE_TOOLCHAIN_FILE=cmake/clang-cl-windows.cmake'], { cwd: dir, env, reject: false });
+    const configure = await execa('cmake', ['-G', 'Ninja', '-B', 'out', '-DCMAKE_TOOLCHAIN_FILE=../../templates/driver/cmake/clang-cl-windows.cmake'], { cwd: dir, env, reject: false });
     expect(configure.exitCode, String(configure.stderr)).toBe(0);
     const build = await execa('cmake', ['--build', 'out', '-v'], { cwd: dir, env, reject: false });
     expect(build.exitCode, String(build.stdout) + String(build.stderr)).toBe(0);

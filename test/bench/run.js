@@ -74,9 +74,11 @@ console.log(`per image in the batch: ${((batch - bare) / 1000).toFixed(3)} ms`);
 
 // The build wrapper: hvci-build link against bare lld-link on the same small driver,
 // and a `hvci-build build` with nothing to do.
-const project = join(cache, 'hello-wdm');
-rmSync(project, { recursive: true, force: true });
+// A copy beside templates/, whose header and .def the example uses.
+const project = join(cache, 'examples/hello-wdm');
+rmSync(join(cache, 'examples'), { recursive: true, force: true });
 cpSync(join(root, 'examples/hello-wdm'), project, { recursive: true, filter: (p) => !p.includes('/build') });
+cpSync(join(root, 'templates'), join(cache, 'templates'), { recursive: true });
 const built = spawnSync(node, [bin, 'build'], { env, cwd: project, encoding: 'utf8' });
 if (built.status !== 0) throw new Error(`hvci-build build failed: ${built.stderr}`);
 const obj = join(project, 'build/obj/x64/driver.obj');
