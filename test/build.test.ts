@@ -57,6 +57,21 @@ describe('init then build, from an empty directory', () => {
     expect(existsSync(out)).toBe(true);
   });
 
+  it('a compile error fails the build with the compiler message, and the next build retries', async () => {
+    const dir = tempDir('broken');
+    await runCli(['init', '--name', 'broken'], { cwd: dir });
+    writeFileSync(join(dir, 'src', 'extra.c'), 'int Broken(void) { return ; }\n');
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/extra\.c.*(non-void|return)/);
+    expect(r.stderr).toMatch(/hvci-build build: compiling .*extra\.c failed/);
+    writeFileSync(join(dir, 'src', 'extra.c'), 'int Fixed(void) { return 1; }\n');
+    const fixed = await runCli(['build'], { cwd: dir });
+    expect(fixed.exitCode, fixed.stderr).toBe(0);
+    // driver.c compiled in the failed run and is not compiled again.
+    expect(fixed.stderr).toMatch(/\(1 compiled\)/);
+  });
+
   it('init refuses to overwrite files', async () => {
     const dir = tempDir('init2');
     writeFileSync(join(dir, 'hvci.config.ts'), 'export default {};\n');
