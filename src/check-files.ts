@@ -36,6 +36,7 @@ export async function checkFiles(inputs: readonly string[], options: CheckFilesO
     ...(options.rules ? { rules: options.rules } : {}),
     ...(options.strict !== undefined ? { strict: options.strict } : {}),
     ...(options.minWindowsBuild !== undefined ? { minWindowsBuild: options.minWindowsBuild } : {}),
+    ...(options.callsites !== undefined ? { callsites: options.callsites } : {}),
   };
   const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), Math.ceil(paths.length / BATCH)));
   const useWorkers = jobs > 1 && (options.jobs !== undefined ? options.jobs > 1 : paths.length >= WORKER_THRESHOLD);

@@ -1,8 +1,10 @@
+import { analyseCallSites } from './callsites/index.js';
 import type { ArgValue, FileResult, Finding, Severity } from './findings.js';
 import { MalformedImageError, hex } from './pe/errors.js';
 import { parseImage, type PeImage } from './pe/image.js';
 import { bufferSource, fileSource, type ByteSource } from './pe/source.js';
 import { RULES, RULES_BY_ID } from './rules/index.js';
+import { CALLSITE_TARGETS } from './rules/unknown-pool-type.js';
 import type { Detection, RuleContext } from './rules/types.js';
 import { finalSeverity, type SeverityPolicy } from './severity.js';
 
@@ -13,7 +15,12 @@ export interface CheckOptions {
   strict?: boolean;
   /** Lowest Windows version the driver supports, e.g. '1607', '1703', '10.0.15063'. */
   minWindowsBuild?: number;
+  /** Analyse the calls to allocation and mapping DDIs in the code (default true). */
+  callsites?: boolean;
 }
+
+/** The rules that read call-site analysis; when all are off, the analysis is skipped. */
+const CALLSITE_RULES = ['exec-pool-type', 'exec-page-protection', 'exec-mdl-mapping', 'unknown-pool-type'];
 
 /**
  * Checks one image, given as a path or as its bytes, and returns the findings.
@@ -51,6 +58,9 @@ export function checkImage(input: string | Uint8Array, options: CheckOptions = {
       return { path, findings };
     }
     image = parsed.image;
+    if (options.callsites !== false && CALLSITE_RULES.some((id) => finalSeverity(policy, id, RULES_BY_ID.get(id)!.meta.defaultSeverity) !== 'off')) {
+      analyseCode(src, image, typeof input === 'string' ? input : undefined);
+    }
   } catch (err) {
     emit('unreadable', { args: { reason: describeIoError(err) } });
     return { path, findings };
@@ -65,6 +75,16 @@ export function checkImage(input: string | Uint8Array, options: CheckOptions = {
   }
   for (const what of image.skipped) emit('skipped-check', { args: { what } });
   return { path, findings };
+}
+
+/** Call-site analysis, reading the code while the image is open. Code bytes cannot make the check fail. */
+function analyseCode(src: ByteSource, image: PeImage, path: string | undefined): void {
+  try {
+    image.callSites = analyseCallSites(src, image, CALLSITE_TARGETS, path !== undefined ? { path } : {});
+    if (image.callSites.incomplete) image.skipped.push(image.callSites.incomplete);
+  } catch (err) {
+    image.skipped.push(`call-site analysis of the code failed (${err instanceof Error ? err.message : String(err)}); its rules were not checked`);
+  }
 }
 
 function malformedDetection(err: MalformedImageError): Detection {

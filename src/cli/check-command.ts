@@ -30,6 +30,7 @@ export async function checkCommand(args: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         jobs: { type: 'string', short: 'j' },
         'no-progress': { type: 'boolean' },
+        'no-callsites': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -68,6 +69,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     ignore: config.ignore,
     ignoreBase: config.dir,
     ...(jobs !== undefined ? { jobs } : {}),
+    ...(values['no-callsites'] ? { callsites: false } : {}),
     ...(progress ? { onProgress: progress.update } : {}),
   });
   progress?.done();

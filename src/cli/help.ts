@@ -23,6 +23,8 @@ Options:
   -c, --config <file>       use this config file instead of searching for one
   -j, --jobs <n>            worker threads (default: all cores for large batches)
       --no-progress         no progress display on a terminal
+      --no-callsites        skip call-site analysis of the code (the exec-* and
+                            unknown-pool-type rules); header rules only
   -h, --help                show this help
 
 Exit codes: 0 no error-level finding, 1 an error-level finding,

@@ -1,3 +1,4 @@
+import type { CallSiteAnalysis } from '../callsites/types.js';
 import { MalformedImageError } from './errors.js';
 import { parseHeaders, type PeHeaders } from './headers.js';
 import { parseImports, type ImportedModule } from './imports.js';
@@ -11,6 +12,8 @@ export interface PeImage {
   relocations: RelocationSummary;
   /** Parts that were not checked, and why (the loader ignores them). */
   skipped: string[];
+  /** Calls to DDIs of interest in the code, when call-site analysis ran (see src/callsites/). */
+  callSites?: CallSiteAnalysis;
 }
 
 export type ParseResult = { ok: true; image: PeImage } | { ok: false; error: MalformedImageError };

@@ -1,5 +1,8 @@
 import { affectedDdiImport } from './affected-ddi-import.js';
 import { codeNotExecutable } from './code-not-executable.js';
+import { execMdlMapping } from './exec-mdl-mapping.js';
+import { execPageProtection } from './exec-page-protection.js';
+import { execPoolType } from './exec-pool-type.js';
 import { iatInExec } from './iat-in-exec.js';
 import { initRwx } from './init-rwx.js';
 import { malformedRule } from './malformed.js';
@@ -9,6 +12,7 @@ import { sectionAlignment } from './section-alignment.js';
 import { skippedCheck } from './skipped-check.js';
 import { straddlingReloc } from './straddling-reloc.js';
 import type { Rule } from './types.js';
+import { unknownPoolType } from './unknown-pool-type.js';
 import { unreadable } from './unreadable.js';
 import { writableCode } from './writable-code.js';
 import { wxSection } from './wx-section.js';
@@ -25,6 +29,10 @@ export const RULES: readonly Rule[] = [
   straddlingReloc,
   nxCompat,
   affectedDdiImport,
+  execPoolType,
+  execPageProtection,
+  execMdlMapping,
+  unknownPoolType,
   malformedRule,
   unreadable,
   skippedCheck,

@@ -1,0 +1,227 @@
+/**
+ * The executable sections of an image, the byte scans that find references to the IAT
+ * slots of interest (so that only the functions holding them are decoded), and the
+ * function ranges from .pdata that say where to start decoding.
+ */
+import { endianness } from 'node:os';
+import { IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE, MACHINE_ARM64, MACHINE_AMD64 } from '../pe/constants.js';
+import { sectionSpan, type PeHeaders, type SectionHeader } from '../pe/headers.js';
+import { locateRva } from '../pe/rva.js';
+import type { ByteSource } from '../pe/source.js';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+const DIR_EXCEPTION = 3;
+
+export interface CodeSection {
+  header: SectionHeader;
+  /** RVA range [start, end) that has file data (the rest is zero fill, never code). */
+  start: number;
+  end: number;
+  bytes: Buffer;
+}
+
+/** Executable sections with their file data. */
+export function codeSections(src: ByteSource, h: PeHeaders): CodeSection[] {
+  const out: CodeSection[] = [];
+  for (const s of h.sections) {
+    if ((s.characteristics & (IMAGE_SCN_MEM_EXECUTE | IMAGE_SCN_CNT_CODE)) === 0) continue;
+    const size = Math.min(s.sizeOfRawData, sectionSpan(s));
+    if (size <= 0 || s.pointerToRawData + size > src.size) continue;
+    out.push({ header: s, start: s.virtualAddress, end: s.virtualAddress + size, bytes: src.read(s.pointerToRawData, size) });
+  }
+  return out;
+}
+
+export function sectionAt(code: readonly CodeSection[], rva: number): CodeSection | undefined {
+  return code.find((c) => rva >= c.start && rva < c.end);
+}
+
+const int32At = (b: Buffer, i: number): number => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+
+/**
+ * x64: instructions with a RIP-relative memory operand to one of `slots` (call/jmp [rip+x],
+ * mov reg, [rip+x]). A ModRM byte with mod=00, r/m=101 is followed by a 32-bit
+ * displacement relative to the end of the instruction, which for these forms (no
+ * immediate) ends right after it: the slot is at start + j + 4 + disp, for the
+ * displacement at offset j. The scan reads the displacements as aligned 32-bit words, one
+ * pass per alignment, and looks at the ModRM byte only where the target is a slot.
+ */
+export function scanRipRelative(c: CodeSection, slots: ReadonlySet<number>, lo: number, hi: number): number[] {
+  const out: number[] = [];
+  const b = c.bytes;
+  if (!LITTLE_ENDIAN) {
+    for (let i = 0; i + 5 <= b.length; i++) {
+      if ((b[i]! & 0xc7) !== 0x05) continue;
+      const target = c.start + i + 5 + int32At(b, i + 1);
+      if (target >= lo && target < hi && slots.has(target)) out.push(c.start + i);
+    }
+    return out;
+  }
+  for (let a = 1; a <= 4; a++) {
+    // Words at offsets j = a + 4k hold the displacements that follow a ModRM byte at j - 1.
+    const count = Math.floor((b.length - a) / 4);
+    if (count <= 0) continue;
+    const words = new Int32Array(count);
+    new Uint8Array(words.buffer).set(b.subarray(a, a + count * 4));
+    // target = start + j + 4 + disp must be in [lo, hi): disp + 4k in [lo - start - a - 4, hi - ...).
+    const min = lo - c.start - a - 4;
+    const max = hi - c.start - a - 4;
+    for (let k = 0; k < count; k++) {
+      const x = words[k]! + 4 * k;
+      if (x < min || x >= max) continue;
+      const i = a + 4 * k - 1;
+      const target = c.start + i + 5 + words[k]!;
+      if ((b[i]! & 0xc7) === 0x05 && slots.has(target)) out.push(c.start + i);
+    }
+  }
+  return out.sort((x, y) => x - y);
+}
+
+/** x86: any 32-bit absolute address of one of the slots (call [x], mov reg, [x], push [x]). */
+export function scanAbsolute(c: CodeSection, slotVas: ReadonlySet<number>): number[] {
+  const out: number[] = [];
+  const b = c.bytes;
+  const needle = Buffer.alloc(4);
+  for (const va of slotVas) {
+    needle.writeUInt32LE(va >>> 0);
+    for (let i = b.indexOf(needle); i >= 0; i = b.indexOf(needle, i + 1)) out.push(c.start + i);
+  }
+  return out.sort((x, y) => x - y);
+}
+
+/** ARM64: adrp/adr whose page (or address) holds a slot, and ldr (literal) of a slot. */
+export function scanArm64(c: CodeSection, slots: ReadonlySet<number>, pages: ReadonlySet<number>): number[] {
+  const out: number[] = [];
+  const b = c.bytes;
+  for (let i = 0; i + 4 <= b.length; i += 4) {
+    const w = int32At(b, i) >>> 0;
+    const pc = c.start + i;
+    if ((w & 0x1f000000) === 0x10000000) {
+      const imm = ((((w >>> 5) & 0x7ffff) << 2) | ((w >>> 29) & 3)) << 11 >> 11;
+      if (w >>> 31) {
+        if (pages.has((pc & ~0xfff) + imm * 4096)) out.push(pc);
+      } else if (slots.has(pc + imm)) out.push(pc);
+    } else if ((w & 0xff000000) === 0x58000000) {
+      if (slots.has(pc + ((((w >>> 5) & 0x7ffff) << 13) >> 11))) out.push(pc);
+    }
+  }
+  return out;
+}
+
+/** Direct calls and jumps to any of `thunks`: E8/E9 rel32 on x86/x64, bl/b on ARM64. */
+export function scanDirectBranches(c: CodeSection, thunks: ReadonlySet<number>, arm64: boolean): number[] {
+  const out: number[] = [];
+  const b = c.bytes;
+  if (arm64) {
+    for (let i = 0; i + 4 <= b.length; i += 4) {
+      const w = int32At(b, i);
+      if ((w & 0x7c000000) !== 0x14000000) continue;
+      if (thunks.has(c.start + i + (((w & 0x3ffffff) << 6) >> 4))) out.push(c.start + i);
+    }
+    return out;
+  }
+  const u = new Uint8Array(b.buffer, b.byteOffset, b.length);
+  for (const op of [0xe8, 0xe9]) {
+    for (let i = u.indexOf(op); i >= 0 && i + 5 <= b.length; i = u.indexOf(op, i + 1)) {
+      if (thunks.has(c.start + i + 5 + int32At(b, i + 1))) out.push(c.start + i);
+    }
+  }
+  return out.sort((x, y) => x - y);
+}
+
+/** Function ranges from the exception directory (.pdata), sorted by start. */
+export interface FunctionTable {
+  starts: Uint32Array;
+  /** End of function k, computed on first use (ARM64 lengths may need an .xdata read). */
+  end(k: number): number;
+}
+
+const MAX_PDATA_ENTRIES = 1 << 22;
+
+export function functionTable(src: ByteSource, h: PeHeaders): FunctionTable | undefined {
+  if (h.machine !== MACHINE_AMD64 && h.machine !== MACHINE_ARM64) return undefined;
+  const dir = h.dataDirectories[DIR_EXCEPTION];
+  if (!dir || dir.rva === 0 || dir.size === 0) return undefined;
+  const span = locateRva(h, dir.rva);
+  if (!span || span.available <= 0) return undefined;
+  const entrySize = h.machine === MACHINE_AMD64 ? 12 : 8;
+  const count = Math.min(Math.floor(Math.min(dir.size, span.available) / entrySize), MAX_PDATA_ENTRIES);
+  if (count === 0) return undefined;
+  const raw = src.read(span.offset, count * entrySize);
+  const order = Array.from({ length: count }, (_, k) => k);
+  const begin = (k: number): number => raw.readUInt32LE(k * entrySize);
+  // The loader binary-searches .pdata, so it is sorted in any image that loads; sort anyway.
+  let sorted = true;
+  for (let k = 1; k < count && sorted; k++) sorted = begin(k - 1) <= begin(k);
+  if (!sorted) order.sort((a, b) => begin(a) - begin(b));
+  const starts = Uint32Array.from(order, begin);
+  const ends = new Float64Array(count).fill(-1);
+  const endOf = (k: number): number => {
+    if (ends[k]! >= 0) return ends[k]!;
+    const e = order[k]! * entrySize;
+    let end: number;
+    if (entrySize === 12) {
+      end = raw.readUInt32LE(e + 4);
+    } else {
+      // ARM64: packed unwind data holds the length (in words); otherwise .xdata's first word does.
+      const unwind = raw.readUInt32LE(e + 4);
+      let words: number;
+      if ((unwind & 3) !== 0) {
+        words = (unwind >>> 2) & 0x7ff;
+      } else {
+        const x = locateRva(h, unwind);
+        words = x && x.available >= 4 ? src.read(x.offset, 4).readUInt32LE(0) & 0x3ffff : 0;
+      }
+      end = starts[k]! + words * 4;
+    }
+    ends[k] = end;
+    return end;
+  };
+  return { starts, end: endOf };
+}
+
+/**
+ * Where to start and stop decoding to cover the instruction at `rva`: its .pdata function;
+ * else the gap between two .pdata functions (leaf functions and import thunks have no
+ * entry); else, without .pdata (x86), the whole section.
+ */
+export function regionFor(table: FunctionTable | undefined, c: CodeSection, rva: number): { start: number; end: number } {
+  if (!table) return { start: c.start, end: c.end };
+  const { starts } = table;
+  let lo = 0;
+  let hi = starts.length - 1;
+  let k = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! <= rva) {
+      k = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  const clamp = (r: { start: number; end: number }): { start: number; end: number } => ({
+    start: Math.max(c.start, Math.min(r.start, c.end)),
+    end: Math.min(c.end, Math.max(r.end, c.start)),
+  });
+  if (k >= 0) {
+    const end = table.end(k);
+    if (rva < end) return clamp({ start: starts[k]!, end });
+  }
+  // Between functions: from the end of the one before to the start of the one after.
+  // Chained entries of one function can overlap; take the furthest end before rva.
+  let gapStart = c.start;
+  for (let j = k; j >= 0 && j > k - 8; j--) gapStart = Math.max(gapStart, Math.min(table.end(j), rva));
+  const next = k + 1 < starts.length ? starts[k + 1]! : c.end;
+  return clamp({ start: gapStart, end: Math.max(next, rva + 1) });
+}
+
+/** Bounds of the slots, to skip most candidate addresses with two comparisons. */
+export function slotBounds(slots: Iterable<number>): { lo: number; hi: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of slots) {
+    lo = Math.min(lo, s);
+    hi = Math.max(hi, s + 1);
+  }
+  return { lo, hi };
+}

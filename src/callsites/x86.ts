@@ -1,0 +1,445 @@
+/**
+ * x86 and x64 instructions, decoded by iced-x86, in the form of ./ir.ts. The few
+ * instruction forms that move constants and slot values around are modelled; for every
+ * other instruction iced's InstructionInfoFactory says which registers and memory it
+ * writes, and those become unknown.
+ */
+import type * as Iced from 'iced-x86';
+import {
+  BASE_ABS,
+  BASE_OTHER,
+  FLOW_CALL,
+  FLOW_COND_JUMP,
+  FLOW_INDIRECT_CALL,
+  FLOW_INDIRECT_JUMP,
+  FLOW_JUMP,
+  FLOW_NEXT,
+  FLOW_RETURN,
+  FLOW_STOP,
+  FROM_MEMORY,
+  MASK64,
+  STACK,
+  addrVal,
+  bit,
+  constVal,
+  type Effect,
+  type Frontend,
+  type Insn,
+  type Machine,
+} from './ir.js';
+
+export type IcedModule = typeof Iced;
+
+/** Shared by the many instructions that change nothing the analysis follows. */
+const NO_EFFECTS: Effect[] = [];
+
+const RSP = 4;
+const RBP = 5;
+
+export const X64: Machine = {
+  sp: RSP,
+  fp: RBP,
+  ptrSize: 8,
+  // rax, rcx, rdx, r8-r11 (Microsoft x64 calling convention).
+  volatile: bit(0) | bit(1) | bit(2) | bit(8) | bit(9) | bit(10) | bit(11),
+  argRegs: [1, 2, 8, 9],
+  // Parameter i >= 4 is at [rsp + 8*i] at a call (past the 32-byte home area); a tail jump
+  // leaves the return address at [rsp].
+  stackArg: (i, tail) => 8 * i + (tail ? 8 : 0),
+  calleeArea: 0x20,
+};
+
+export const X86: Machine = {
+  sp: RSP,
+  fp: RBP,
+  ptrSize: 4,
+  volatile: bit(0) | bit(1) | bit(2),
+  argRegs: [],
+  // stdcall: every parameter on the stack, the first at [esp].
+  stackArg: (slot, tail) => 4 * slot + (tail ? 4 : 0),
+  calleeArea: undefined,
+};
+
+// iced's Register enum: AL..R15L = 1..20 (AH, CH, DH, BH at 5..8), AX..R15W = 21..36,
+// EAX..R15D = 37..52, RAX..R15 = 53..68.
+function gpr(reg: number): { r: number; w: number } | undefined {
+  if (reg >= 53 && reg <= 68) return { r: reg - 53, w: 8 };
+  if (reg >= 37 && reg <= 52) return { r: reg - 37, w: 4 };
+  if (reg >= 21 && reg <= 36) return { r: reg - 21, w: 2 };
+  if (reg >= 1 && reg <= 4) return { r: reg - 1, w: 1 };
+  if (reg >= 5 && reg <= 8) return { r: reg - 5, w: 1 };
+  if (reg >= 9 && reg <= 20) return { r: reg - 5, w: 1 };
+  return undefined;
+}
+
+const WRITE_ACCESS = new Set([3, 4, 5, 6]); // Write, CondWrite, ReadWrite, ReadCondWrite
+
+export function x86Frontend(iced: IcedModule, bitness: 32 | 64, imageBase: bigint): Frontend {
+  const M = iced.Mnemonic;
+  const K = iced.OpKind;
+  const F = iced.FlowControl;
+  const R = iced.Register;
+  // Made on first use: many functions need no instruction the frontend does not model.
+  let factory: Iced.InstructionInfoFactory | undefined;
+  const ptr = bitness === 64 ? 8 : 4;
+  const NO_EFFECT = new Set<number>([
+    M.Cmp, M.Test, M.Bt, M.Nop, M.Pause, M.Lfence, M.Mfence, M.Sfence, M.Prefetchnta, M.Prefetcht0,
+    M.Prefetcht1, M.Prefetcht2, M.Prefetchw, M.Clc, M.Stc, M.Cmc, M.Cld, M.Std, M.Endbr64, M.Endbr32,
+  ]);
+  // Instructions whose only register write is operand 0 (and the flags): no need to ask
+  // iced's InstructionInfoFactory, whose first use alone costs milliseconds.
+  const WRITES_OP0 = new Set<number>(
+    [
+      'Shl', 'Shr', 'Sar', 'Rol', 'Ror', 'Inc', 'Dec', 'Neg', 'Not', 'Movzx', 'Movsx', 'Movsxd', 'Bswap', 'Lzcnt',
+      'Tzcnt', 'Popcnt', 'Bsf', 'Bsr', 'Adc', 'Sbb', 'Andn', 'Shld', 'Shrd', 'Btc', 'Btr', 'Bts',
+      ...['a', 'ae', 'b', 'be', 'e', 'g', 'ge', 'l', 'le', 'ne', 'no', 'np', 'ns', 'o', 'p', 's'].flatMap((cc) => [`Cmov${cc}`, `Set${cc}`]),
+    ].map((name) => (M as unknown as Record<string, number>)[name]!),
+  );
+  const ALU: Partial<Record<number, 'add' | 'sub' | 'or' | 'and' | 'xor'>> = {
+    [M.Add]: 'add',
+    [M.Sub]: 'sub',
+    [M.Or]: 'or',
+    [M.And]: 'and',
+    [M.Xor]: 'xor',
+  };
+
+  /** An absolute address (VA) as an RVA, or -1 outside the 32-bit range of RVAs. */
+  const vaToRva = (va: bigint): number => {
+    const rva = va - imageBase;
+    return rva >= 0n && rva < 0x100000000n ? Number(rva) : -1;
+  };
+
+  interface Mem {
+    base: number;
+    disp: number;
+    indexed: boolean;
+    /** RVA for absolute and RIP-relative operands, else -1. */
+    abs: number;
+  }
+
+  const mem = (ins: Iced.Instruction): Mem => {
+    if (ins.isIpRelMemoryOperand) {
+      const rva = Number(ins.ipRelMemoryAddress & 0xffffffffn);
+      return { base: BASE_ABS, disp: rva, indexed: false, abs: rva };
+    }
+    const seg = ins.memorySegment;
+    if (seg === R.FS || seg === R.GS) return { base: BASE_OTHER, disp: 0, indexed: true, abs: -1 };
+    const baseReg = ins.memoryBase;
+    const indexReg = ins.memoryIndex;
+    const raw = ins.memoryDisplacement;
+    const disp = Number(bitness === 64 ? BigInt.asIntN(64, raw) : BigInt.asIntN(32, raw));
+    if (baseReg === R.None && indexReg === R.None) {
+      const va = bitness === 64 ? BigInt.asUintN(64, raw) : BigInt.asUintN(32, raw);
+      const rva = vaToRva(va);
+      return { base: rva >= 0 ? BASE_ABS : BASE_OTHER, disp: rva, indexed: false, abs: rva };
+    }
+    const b = gpr(baseReg);
+    if (b && b.w === ptr) return { base: b.r, disp, indexed: indexReg !== R.None, abs: -1 };
+    return { base: BASE_OTHER, disp: 0, indexed: true, abs: -1 };
+  };
+
+  const immOf = (ins: Iced.Instruction, op: number): bigint => BigInt.asUintN(64, ins.immediate(op)) & MASK64;
+  const isImm = (kind: number): boolean => kind >= K.Immediate8 && kind <= K.Immediate32to64;
+  const immSize = (kind: number): number => {
+    switch (kind) {
+      case K.Immediate8:
+        return 1;
+      case K.Immediate16:
+        return 2;
+      case K.Immediate32:
+        return 4;
+      default:
+        return 8;
+    }
+  };
+  const w32For = (w: number): boolean => bitness === 64 && w === 4;
+
+  /** What iced says the instruction writes, as clobbers (for everything not modelled). */
+  const generic = (ins: Iced.Instruction, effects: Effect[]): void => {
+    factory ??= new iced.InstructionInfoFactory();
+    const info = factory.info(ins);
+    try {
+      let mask = 0;
+      for (const used of info.usedRegisters() as Iced.UsedRegister[]) {
+        if (WRITE_ACCESS.has(used.access)) {
+          const g = gpr(used.register);
+          if (g) {
+            if (g.r === RSP) effects.push({ op: 'spunknown' });
+            else mask |= bit(g.r);
+          }
+        }
+        used.free();
+      }
+      if (mask) effects.push({ op: 'clobber', mask });
+      for (const used of info.usedMemory() as Iced.UsedMemory[]) {
+        if (WRITE_ACCESS.has(used.access)) {
+          const b = gpr(used.base);
+          const indexed = used.index !== R.None;
+          if (b && b.w === ptr) {
+            const size = iced.MemorySizeExt.size(used.memorySize);
+            effects.push({ op: 'memwrite', base: b.r, disp: Number(BigInt.asIntN(64, used.displacement)), indexed, ...(size > 0 ? { size } : {}) });
+          } else if (used.base !== R.None || indexed) {
+            effects.push({ op: 'memwrite', base: BASE_OTHER, disp: 0, indexed: true });
+          }
+        }
+        used.free();
+      }
+    } finally {
+      info.free();
+    }
+  };
+
+  const clobberOp0 = (ins: Iced.Instruction, effects: Effect[]): void => {
+    const g = ins.op0Kind === K.Register ? gpr(ins.op0Register) : undefined;
+    if (g) effects.push(g.r === RSP ? { op: 'spunknown' } : { op: 'clobber', mask: bit(g.r) });
+    else generic(ins, effects);
+  };
+
+  /** Effects of a non-branch instruction. */
+  const effectsOf = (ins: Iced.Instruction, mn: number, effects: Effect[]): void => {
+    if (NO_EFFECT.has(mn)) return;
+    const k0 = ins.op0Kind;
+    const k1 = ins.opCount > 1 ? ins.op1Kind : -1;
+    const d = k0 === K.Register ? gpr(ins.op0Register) : undefined;
+    switch (mn) {
+      case M.Mov: {
+        if (d) {
+          if (d.w < 4) return clobberOp0(ins, effects);
+          if (d.r === RSP) {
+            effects.push({ op: 'spunknown' });
+            return;
+          }
+          if (isImm(k1)) {
+            const v = immOf(ins, 1);
+            effects.push({ op: 'set', r: d.r, v: constVal(d.w === 4 ? v & 0xffffffffn : v) });
+            return;
+          }
+          if (k1 === K.Register) {
+            const s = gpr(ins.op1Register);
+            if (s && s.w === d.w) {
+              effects.push({ op: 'copy', r: d.r, s: s.r, w32: w32For(d.w) });
+              return;
+            }
+            return clobberOp0(ins, effects);
+          }
+          if (k1 === K.Memory) {
+            const m = mem(ins);
+            if (m.indexed) {
+              effects.push({ op: 'set', r: d.r, v: FROM_MEMORY });
+              return;
+            }
+            effects.push({ op: 'load', r: d.r, base: m.base, disp: m.disp, size: d.w, w32: w32For(d.w) });
+            return;
+          }
+          return clobberOp0(ins, effects);
+        }
+        if (k0 === K.Memory) {
+          const m = mem(ins);
+          if (isImm(k1)) {
+            effects.push({ op: 'store', base: m.base, disp: m.disp, size: immSize(k1), src: -1, v: constVal(immOf(ins, 1)), indexed: m.indexed });
+            return;
+          }
+          if (k1 === K.Register) {
+            const s = gpr(ins.op1Register);
+            if (s) {
+              effects.push({ op: 'store', base: m.base, disp: m.disp, size: s.w, src: s.w >= 4 ? s.r : -1, indexed: m.indexed });
+              return;
+            }
+          }
+          effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed });
+          return;
+        }
+        return generic(ins, effects);
+      }
+      case M.Lea: {
+        if (!d || d.w < 4) return clobberOp0(ins, effects);
+        const m = mem(ins);
+        if (m.base === BASE_ABS && d.w === ptr) effects.push({ op: 'set', r: d.r, v: addrVal(m.abs) });
+        else if (m.base >= 0 && !m.indexed) effects.push({ op: 'alu', r: d.r, s: m.base, fn: 'add', imm: BigInt(m.disp) & MASK64, w32: w32For(d.w) });
+        else if (m.base === RSP || m.base === RBP) effects.push({ op: 'set', r: d.r, v: STACK });
+        else clobberOp0(ins, effects);
+        return;
+      }
+      case M.Push: {
+        if (ins.stackPointerIncrement !== -ptr) {
+          effects.push({ op: 'spunknown' });
+          return;
+        }
+        if (d && d.w === ptr) effects.push({ op: 'push', src: d.r, size: ptr });
+        else if (isImm(k0)) effects.push({ op: 'push', src: -1, v: constVal(immOf(ins, 0) & (ptr === 8 ? MASK64 : 0xffffffffn)), size: ptr });
+        else effects.push({ op: 'push', src: -1, v: FROM_MEMORY, size: ptr });
+        return;
+      }
+      case M.Pop: {
+        if (ins.stackPointerIncrement !== ptr) {
+          effects.push({ op: 'spunknown' });
+          return;
+        }
+        if (d && d.w === ptr) effects.push({ op: 'pop', r: d.r, size: ptr });
+        else {
+          effects.push({ op: 'pop', r: -1, size: ptr });
+          if (k0 === K.Memory) {
+            const m = mem(ins);
+            effects.push({ op: 'memwrite', base: m.base, disp: m.disp - ptr, indexed: true });
+          }
+        }
+        return;
+      }
+      case M.Leave:
+        effects.push({ op: 'spunknown' }, { op: 'clobber', mask: bit(RBP) });
+        return;
+      default:
+        break;
+    }
+    // imul with two or three operands writes only operand 0; the one-operand form writes rdx:rax.
+    if (WRITES_OP0.has(mn) || (mn === M.Imul && ins.opCount >= 2)) {
+      if (d) return clobberOp0(ins, effects);
+      if (k0 === K.Memory) {
+        const m = mem(ins);
+        effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed });
+        return;
+      }
+    }
+    const fn = ALU[mn];
+    if (fn !== undefined) {
+      if (d) {
+        if (d.w < 4) return clobberOp0(ins, effects);
+        if (fn === 'xor' && k1 === K.Register && ins.op1Register === ins.op0Register) {
+          effects.push({ op: 'set', r: d.r, v: constVal(0n) });
+          return;
+        }
+        if (isImm(k1)) {
+          effects.push({ op: 'alu', r: d.r, s: d.r, fn, imm: immOf(ins, 1), w32: w32For(d.w) || bitness === 32 });
+          return;
+        }
+        return clobberOp0(ins, effects);
+      }
+      if (k0 === K.Memory) {
+        const m = mem(ins);
+        effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed });
+        return;
+      }
+    }
+    generic(ins, effects);
+  };
+
+  const branchVia = (ins: Iced.Instruction, insn: Insn): void => {
+    const k0 = ins.op0Kind;
+    if (k0 === K.Register) {
+      const g = gpr(ins.op0Register);
+      if (g && g.w === ptr) insn.viaReg = g.r;
+    } else if (k0 === K.Memory) {
+      const m = mem(ins);
+      if (m.base === BASE_ABS) insn.viaSlot = m.abs;
+    }
+  };
+
+  const NO_FALL_THROUGH = new Set<number>([F.UnconditionalBranch, F.IndirectBranch, F.Return, F.Interrupt, F.Exception]);
+
+  return {
+    dispose() {
+      factory?.free();
+      factory = undefined;
+    },
+    starts(bytes, startRva, budget) {
+      const out = [startRva];
+      const decoder = new iced.Decoder(bitness, bytes, iced.DecoderOptions.None);
+      const ins = new iced.Instruction();
+      try {
+        decoder.ip = BigInt(startRva);
+        let rva = startRva;
+        let stopped = true; // the last instruction that was not padding does not fall through
+        let gap = false; // inside padding between functions
+        while (decoder.canDecode) {
+          if (budget.left-- <= 0) break;
+          decoder.decodeOut(ins);
+          const mn = ins.mnemonic;
+          if (mn === M.Int3 || mn === M.Nop) {
+            if (stopped || mn === M.Int3) gap = true;
+          } else {
+            if (gap) out.push(rva);
+            gap = false;
+            stopped = ins.isInvalid || NO_FALL_THROUGH.has(ins.flowControl);
+          }
+          rva += ins.length;
+        }
+      } finally {
+        ins.free();
+        decoder.free();
+      }
+      return out;
+    },
+    decode(bytes, startRva, budget) {
+      const out: Insn[] = [];
+      const decoder = new iced.Decoder(bitness, bytes, iced.DecoderOptions.None);
+      const ins = new iced.Instruction();
+      try {
+        decoder.ip = BigInt(startRva);
+        let rva = startRva;
+        while (decoder.canDecode) {
+          if (budget.left-- <= 0) break;
+          decoder.decodeOut(ins);
+          const len = ins.length;
+          const insn: Insn = { rva, len, flow: FLOW_NEXT, target: -1, viaSlot: -1, viaReg: -1, effects: NO_EFFECTS, padding: false };
+          rva += len;
+          out.push(insn);
+          if (ins.isInvalid) {
+            insn.flow = FLOW_STOP;
+            continue;
+          }
+          const mn = ins.mnemonic;
+          switch (ins.flowControl) {
+            case F.Next:
+              if (mn === M.Nop) insn.padding = true;
+              else {
+                const effects: Effect[] = [];
+                effectsOf(ins, mn, effects);
+                if (effects.length > 0) insn.effects = effects;
+              }
+              break;
+            case F.UnconditionalBranch:
+              if (ins.op0Kind === K.NearBranch64 || ins.op0Kind === K.NearBranch32) {
+                insn.flow = FLOW_JUMP;
+                insn.target = Number(ins.nearBranchTarget & 0xffffffffn);
+              } else insn.flow = FLOW_STOP;
+              break;
+            case F.IndirectBranch:
+              insn.flow = FLOW_INDIRECT_JUMP;
+              branchVia(ins, insn);
+              break;
+            case F.ConditionalBranch:
+              insn.flow = FLOW_COND_JUMP;
+              insn.target = Number(ins.nearBranchTarget & 0xffffffffn);
+              if (mn === M.Loop || mn === M.Loope || mn === M.Loopne) insn.effects = [{ op: 'clobber', mask: bit(1) }];
+              break;
+            case F.Return:
+              insn.flow = FLOW_RETURN;
+              break;
+            case F.Call:
+              insn.flow = FLOW_CALL;
+              insn.target = Number(ins.nearBranchTarget & 0xffffffffn);
+              break;
+            case F.IndirectCall:
+              insn.flow = FLOW_INDIRECT_CALL;
+              branchVia(ins, insn);
+              break;
+            case F.Interrupt:
+            case F.Exception:
+              insn.flow = FLOW_STOP;
+              insn.padding = mn === M.Int3;
+              break;
+            default: {
+              const effects: Effect[] = [];
+              generic(ins, effects);
+              if (effects.length > 0) insn.effects = effects;
+            }
+          }
+        }
+      } finally {
+        ins.free();
+        decoder.free();
+      }
+      return out;
+    },
+  };
+}
