@@ -72,6 +72,19 @@ describe('init then build, from an empty directory', () => {
     expect(fixed.stderr).toMatch(/\(1 compiled\)/);
   });
 
+  it('an executable pool type passed at a call site fails the build; --no-callsites skips that analysis', async () => {
+    const dir = tempDir('execpool');
+    await runCli(['init', '--name', 'execpool'], { cwd: dir });
+    const src = join(dir, 'src', 'driver.c');
+    writeFileSync(src, readFileSync(src, 'utf8').replace('ExAllocatePoolWithTag(NonPagedPoolNx,', 'ExAllocatePoolWithTag(NonPagedPool,'));
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/error exec-pool-type: /);
+    expect(existsSync(join(dir, 'build', 'execpool.sys'))).toBe(false);
+    const off = await runCli(['build', '--no-callsites'], { cwd: dir });
+    expect(off.exitCode, off.stderr).toBe(0);
+  });
+
   it('init refuses to overwrite files', async () => {
     const dir = tempDir('init2');
     writeFileSync(join(dir, 'hvci.config.ts'), 'export default {};\n');

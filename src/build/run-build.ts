@@ -87,7 +87,7 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
       `/out:${output}`,
       ...build.ldflags,
     ];
-    const linkKey = commandKey([...linkArgs, JSON.stringify(config.rules), String(config.minWindowsBuild), JSON.stringify(config.link)]);
+    const linkKey = commandKey([...linkArgs, JSON.stringify(config.rules), String(config.minWindowsBuild), JSON.stringify(config.link), String(config.callsites)]);
     if (compiled === 0 && !isStale(state.steps[output], linkKey, output)) {
       return { output, compiled, linked: false, link: undefined, exitCode: 0 };
     }

@@ -20,6 +20,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs must be a positive whole number, not '${values.jobs}'`);
   const cwd = process.cwd();
   const config = await loadConfig(cwd, values.config ?? options.config);
+  if (!options.callsites) config.callsites = false;
   const tty = process.stderr.isTTY === true;
   try {
     const outcome = await runBuild(config, {

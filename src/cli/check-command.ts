@@ -69,7 +69,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     ignore: config.ignore,
     ignoreBase: config.dir,
     ...(jobs !== undefined ? { jobs } : {}),
-    ...(values['no-callsites'] ? { callsites: false } : {}),
+    ...(values['no-callsites'] || !config.callsites ? { callsites: false } : {}),
     ...(progress ? { onProgress: progress.update } : {}),
   });
   progress?.done();

@@ -8,6 +8,7 @@ export async function linkCommand(argv: string[], linker?: string): Promise<numb
   const cwd = process.cwd();
   const { options, rest } = takeWrapperOptions(argv, process.env);
   const config = await loadConfig(cwd, options.config);
+  if (!options.callsites) config.callsites = false;
   const outcome = await runLink(rest, { cwd, env: process.env, config, ...(linker ? { linker } : {}) });
   await printLinkOutcome(outcome, options, cwd);
   return outcome.exitCode;

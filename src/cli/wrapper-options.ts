@@ -6,13 +6,15 @@ export interface WrapperOptions {
   report: string | undefined;
   config: string | undefined;
   verbose: boolean;
+  /** false with --no-callsites or HVCI_CALLSITES=0: only the header rules. */
+  callsites: boolean;
 }
 
 /**
  * hvci-build's own options for the link and cc wrappers, which must not reach
  * the real tool: taken from the front of the command line (lld-link and
  * clang-cl have no --format, --report or --hvci-config), or from HVCI_FORMAT,
- * HVCI_REPORT, HVCI_CONFIG and HVCI_VERBOSE for build systems that call the
+ * HVCI_REPORT, HVCI_CONFIG, HVCI_VERBOSE and HVCI_CALLSITES=0 for build systems that call the
  * wrapper by path.
  */
 export function takeWrapperOptions(argv: readonly string[], env: NodeJS.ProcessEnv): { options: WrapperOptions; rest: string[] } {
@@ -21,6 +23,7 @@ export function takeWrapperOptions(argv: readonly string[], env: NodeJS.ProcessE
     report: env.HVCI_REPORT || undefined,
     config: env.HVCI_CONFIG || undefined,
     verbose: env.HVCI_VERBOSE === '1',
+    callsites: env.HVCI_CALLSITES !== '0',
   };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -34,6 +37,8 @@ export function takeWrapperOptions(argv: readonly string[], env: NodeJS.ProcessE
       else options.config = value;
     } else if (a === '--verbose') {
       options.verbose = true;
+    } else if (a === '--no-callsites') {
+      options.callsites = false;
     } else if (a === '--') {
       i++;
       break;

@@ -22,6 +22,8 @@ export interface HvciConfig {
   };
   /** A driver to build with `hvci-build build` (see BuildConfig). */
   build?: Partial<BuildConfig> & { sources: string[] };
+  /** Analyse the calls to allocation and mapping DDIs in the code (default true; --no-callsites for one run). */
+  callsites?: boolean;
   /** Paths of the LLVM tools, when they are not found on PATH. */
   toolchain?: Partial<Record<'clangCl' | 'lldLink' | 'llvmLib' | 'llvmDlltool' | 'llvmReadobj', string>>;
 }
@@ -45,6 +47,7 @@ export interface ResolvedConfig {
   /** Tool name ('clang-cl', 'lld-link', ...) to path. */
   toolchain: Record<string, string>;
   build: BuildConfig | undefined;
+  callsites: boolean;
 }
 
 export function defaultConfig(dir: string): ResolvedConfig {
@@ -57,13 +60,14 @@ export function defaultConfig(dir: string): ResolvedConfig {
     link: { allowMerges: [], allowSections: [], rejected: 'rename' },
     toolchain: {},
     build: undefined,
+    callsites: true,
   };
 }
 
 export { ConfigError };
 
 const SETTINGS: readonly string[] = ['off', 'note', 'warning', 'error'];
-const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain', 'build'];
+const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain', 'build', 'callsites'];
 const TOOL_KEYS: Readonly<Record<string, string>> = {
   clangCl: 'clang-cl',
   lldLink: 'lld-link',
@@ -135,6 +139,10 @@ export function validateConfig(
     }
   }
   if (obj.build !== undefined) config.build = validateBuildConfig(obj.build, file);
+  if (obj.callsites !== undefined) {
+    if (typeof obj.callsites !== 'boolean') throw new ConfigError(file, 'callsites', 'must be true or false');
+    config.callsites = obj.callsites;
+  }
   if (obj.toolchain !== undefined) {
     const tc = objectAt(obj.toolchain, file, 'toolchain');
     for (const [key, value] of Object.entries(tc)) {

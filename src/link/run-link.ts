@@ -76,6 +76,7 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
   const result = checkImage(output, {
     rules: ctx.config.rules,
     ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),
+    callsites: ctx.config.callsites,
   });
   outcome.result = result;
   if (result.findings.some((f) => f.severity === 'error')) {

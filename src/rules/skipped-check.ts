@@ -1,15 +1,16 @@
 import type { Rule } from './types.js';
 
 /**
- * Reported by the engine when part of an image is not checked because the
- * Windows loader ignores it (a relocation directory in a RELOCS_STRIPPED image).
+ * Reported by the engine when part of an image is not checked: the Windows
+ * loader ignores it (a relocation directory in a RELOCS_STRIPPED image), or
+ * the call-site analysis stopped at its work limit.
  */
 export const skippedCheck: Rule = {
   meta: {
     id: 'skipped-check',
     name: 'PartialCheck',
     defaultSeverity: 'note',
-    summary: 'Part of the image was not checked because the loader ignores it.',
+    summary: 'Part of the image was not checked (the loader ignores it, or the analysis reached its limit).',
     explanation:
       'Some fields are ignored by the Windows loader, for example the relocation directory of an ' +
       'image marked RELOCS_STRIPPED. Such an image loads, so it is not malformed, but what the ' +
