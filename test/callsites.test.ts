@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/toolchain.js';
 import { analyseCallSites } from '../src/callsites/index.js';
 import { decodeBitMask } from '../src/callsites/arm64.js';
 import { checkImage } from '../src/check-image.js';
@@ -265,7 +266,7 @@ describe('turning the analysis off', () => {
 
 describe('iced-x86 caches (code cache and decoder tables)', () => {
   it('a run with fresh caches, one that reuses them, one with a damaged table image and one without caches agree', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hvci-cache-'));
+    const dir = tempDir('cache');
     try {
       const file = path('callsite-map-x64-o2');
       const run = async (env: Record<string, string>): Promise<unknown> => {

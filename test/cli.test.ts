@@ -1,7 +1,7 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/toolchain.js';
 import { buildFixture } from './fixtures/build.js';
 import { runCli } from './helpers/cli.js';
 
@@ -11,7 +11,7 @@ let legacy: string;
 let initRwx: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hvci-cli-'));
+  dir = tempDir('cli');
   clean = await buildFixture('clean-x64');
   legacy = await buildFixture('legacy-x64');
   initRwx = await buildFixture('init-rwx-x64');

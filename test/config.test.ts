@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/toolchain.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { ConfigError } from '../src/config/schema.js';
 import { parseWindowsVersion } from '../src/config/windows-version.js';
@@ -9,7 +9,7 @@ import { buildFixture } from './fixtures/build.js';
 import { runCli } from './helpers/cli.js';
 
 const project = (files: Record<string, string>): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'hvci-config-'));
+  const dir = tempDir('config');
   writeFileSync(join(dir, 'package.json'), '{"name":"drv","private":true}');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;

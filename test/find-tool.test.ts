@@ -1,11 +1,11 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/toolchain.js';
 import { findTool, requireTool } from '../src/toolchain/find-tool.js';
 
 describe.skipIf(process.platform === 'win32')('findTool', () => {
-  const root = mkdtempSync(join(tmpdir(), 'find-tool-'));
+  const root = tempDir('find-tool');
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const dir = (name: string, files: Record<string, boolean>): string => {
     const d = join(root, name);

@@ -1,7 +1,7 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/toolchain.js';
 import { checkImage } from '../src/check-image.js';
 import type { FileResult, Severity } from '../src/findings.js';
 import { escapeData, escapeProperty, githubReporter } from '../src/report/github.js';
@@ -30,7 +30,7 @@ describe('GitHub Actions annotations', () => {
   let output: string;
 
   beforeAll(async () => {
-    cwd = mkdtempSync(join(tmpdir(), 'hvci-github-'));
+    cwd = tempDir('github');
     mkdirSync(join(cwd, 'odd dir'));
 
     // legacy-x64 (W+X .data, IAT in .text, no NX_COMPAT) with its W+X section renamed.

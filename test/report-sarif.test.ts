@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/toolchain.js';
 import { checkImage } from '../src/check-image.js';
 import type { FileResult, Finding } from '../src/findings.js';
 import { sarifReporter } from '../src/report/sarif.js';
@@ -152,7 +152,7 @@ describe('SARIF report', () => {
   let sarifPath: string;
 
   beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'hvci-sarif-'));
+    tmp = tempDir('sarif');
     ws = await makeWorkspace(join(tmp, 'a'));
     ({ doc, text, findings, files } = render(ws));
     sarifPath = join(tmp, 'report.sarif');

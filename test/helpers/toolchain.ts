@@ -9,8 +9,12 @@ export const FIXTURE_SRC = fileURLToPath(new URL('../fixtures/src/', import.meta
 export const FIXTURE_INCLUDE = fileURLToPath(new URL('../fixtures/include/', import.meta.url));
 export const FIXTURE_DEF = fileURLToPath(new URL('../fixtures/lib/ntoskrnl.def', import.meta.url));
 
+/** All test scratch directories live here; the global setup empties it at the start of a run. */
+export const TEST_TMP = join(tmpdir(), 'hvci-build-tests');
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `hvci-${prefix}-`));
+  mkdirSync(TEST_TMP, { recursive: true });
+  return mkdtempSync(join(TEST_TMP, `${prefix}-`));
 }
 
 /** Compiles one fixture source to an x64 object with the bare clang-cl (no wrapper). */
