@@ -140,3 +140,66 @@ describe('examples', () => {
     expect(r.stderr).toMatch(/hvci\.config\.json: build\.arch: must be one of x64, x86, arm64/);
   });
 });
+
+describe('found in review', () => {
+  it('globs with a wildcard in a directory part, absolute sources, same-named sources, and an output outside outDir', async () => {
+    const dir = tempDir('globs');
+    await runCli(['init', '--name', 'globs'], { cwd: dir });
+    const { mkdirSync, renameSync } = await import('node:fs');
+    mkdirSync(join(dir, 'src', 'sub'), { recursive: true });
+    renameSync(join(dir, 'src', 'driver.c'), join(dir, 'src', 'sub', 'driver.c'));
+    const common = tempDir('common');
+    for (const [d, fn] of [['a', 'UtilA'], ['b', 'UtilB']] as const) {
+      mkdirSync(join(common, d));
+      writeFileSync(join(common, d, 'util.c'), `int ${fn}(void) { return 1; }\n`);
+    }
+    writeFileSync(join(dir, 'src', 'sub', 'use.c'), 'int UtilA(void); int UtilB(void);\nint Use(void) { return UtilA() + UtilB(); }\n');
+    const cfg = join(dir, 'hvci.config.ts');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8')
+      .replace("sources: ['src/**/*.c']", `sources: ['src/*/*.c', '${join(common, 'a', 'util.c')}', '${common}/b/*.c']`)
+      .replace("output: 'build/globs.sys'", "output: 'bin/globs.sys'")
+      .replace("arch: 'x64',", "arch: 'x64',\n    ldflags: ['/include:Use'],"));
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\(4 compiled\)/);
+    expect(existsSync(join(dir, 'bin', 'globs.sys'))).toBe(true);
+  });
+
+  it('a build with no .def needs no llvm-lib', async () => {
+    const dir = tempDir('nodef');
+    await runCli(['init', '--name', 'nodef'], { cwd: dir });
+    await runCli(['build'], { cwd: dir });
+    const cfg = join(dir, 'hvci.config.ts');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace("defs: ['ntoskrnl.def'],", "libraries: ['build/obj/x64/lib/ntoskrnl.lib'],"));
+    const r = await runCli(['build'], { cwd: dir, env: { HVCI_LLVM_LIB: '/nonexistent/llvm-lib', HVCI_LLVM_DLLTOOL: '/nonexistent/dlltool' } });
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+  it('two projects with equal config paths tails and times never share the cached .ts config', async () => {
+    const make = async (sources: string) => {
+      const root = tempDir('tscache');
+      const dir = join(root, 'workspace', 'drivers', 'same');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(dir, { recursive: true });
+      await runCli(['init', '--name', 'same'], { cwd: dir });
+      const cfg = join(dir, 'hvci.config.ts');
+      writeFileSync(cfg, readFileSync(cfg, 'utf8').replace("sources: ['src/**/*.c']", sources));
+      utimesSync(cfg, new Date(2020, 0, 1), new Date(2020, 0, 1));
+      return dir;
+    };
+    const a = await make("sources: ['src/**/*.c']");
+    const b = await make("sources: ['nothing/*.c']");
+    expect((await runCli(['build'], { cwd: a })).exitCode).toBe(0);
+    const rb = await runCli(['build'], { cwd: b });
+    expect(rb.exitCode).toBe(2);
+    expect(rb.stderr).toMatch(/build\.sources: matches no files/);
+  });
+
+  it('build options in any order, and --help', async () => {
+    const dir = tempDir('opts');
+    await runCli(['init', '--name', 'opts'], { cwd: dir });
+    const r = await runCli(['build', '-j', '2', '--format', 'json', '--verbose'], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await runCli(['build', '--help'])).stdout).toMatch(/Usage: hvci-build build/);
+  });
+});

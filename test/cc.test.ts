@@ -72,3 +72,12 @@ describe('hvci-build cc', () => {
     expect(r.stderr).toMatch(/expected expression/);
   });
 });
+
+describe('cc, found in review', () => {
+  it('/DPOOL_NX_OPTIN#1 and /clang:-DPOOL_NX_OPTIN=1 count as choosing NX opt-in', async () => {
+    for (const define of ['/DPOOL_NX_OPTIN#1', '/clang:-DPOOL_NX_OPTIN=1']) {
+      const r = await runCli(['cc', ...BASE, define, `/Fo${join(dir, 'f.obj')}`, '--', join(dir, 'forbids-auto.c')], { cwd: dir });
+      expect(r.exitCode, `${define}: ${r.stderr}`).toBe(0);
+    }
+  });
+});

@@ -223,3 +223,54 @@ describe('command lines as build systems write them', () => {
     expect(r.stderr).toMatch(/lld-link not found/);
   });
 });
+
+describe('found in review', () => {
+  it('without /out: the image is named as lld-link names it (/dll wins, first input, .def LIBRARY) and is checked', async () => {
+    const sub = join(dir, 'noout');
+    mkdirSync(sub, { recursive: true });
+    const r1 = await link([...DRIVER_FLAGS, lib, clean], { cwd: sub });
+    expect(r1.exitCode, r1.stderr).toBe(0);
+    expect(existsSync(join(sub, 'ntoskrnl.sys'))).toBe(true);
+    writeFileSync(join(sub, 'exp.def'), 'LIBRARY mydrv.sys\nEXPORTS\n  DriverEntry\n');
+    const r2 = await link([...DRIVER_FLAGS, '/dll', clean, lib, '/def:exp.def'], { cwd: sub });
+    expect(r2.exitCode, r2.stderr).toBe(0);
+    expect(existsSync(join(sub, 'mydrv.sys'))).toBe(true);
+  });
+
+  it('/SECTION:INIT,d is translated when INIT comes from a static library (the KMDF WdfDriverEntry.lib pattern)', async () => {
+    const stubLib = join(dir, 'InitStub.lib');
+    await execa(requireTool('llvm-lib'), ['/nologo', `/out:${stubLib}`, init]);
+    const out = join(dir, 'fromlib.sys');
+    const r = await link([...DRIVER_FLAGS, stubLib, lib, `/out:${out}`, '/SECTION:INIT,d', '/include:DriverEntry']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(section(out, 'INIT')!.characteristics & 0xe2000000).toBe(0x62000000);
+  });
+
+  it('lld-link /lib (the librarian) passes through untouched', async () => {
+    const out = join(dir, 'passthrough.lib');
+    const r = await link(['/lib', '/nologo', `/out:${out}`, clean]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('a UTF-16 big-endian response file is read', async () => {
+    const out = join(dir, 'u16be.sys');
+    const text = [...DRIVER_FLAGS, clean, lib, `/out:${out}`].join(' ');
+    const rsp = join(dir, 'u16be.rsp');
+    writeFileSync(rsp, Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]));
+    const r = await link([`@${rsp}`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('a /SECTION that leaves no attributes is refused with a message, not passed on', async () => {
+    const r = await link([...DRIVER_FLAGS, clean, lib, `/out:${join(dir, 'noattr.sys')}`, '/section:.data,!r!w']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/leaves section \.data with no attributes/);
+  });
+
+  it('PAGEDATA is data: merging .rdata into it is allowed', async () => {
+    const r = await link([...DRIVER_FLAGS, clean, lib, `/out:${join(dir, 'pagedata.sys')}`, '/merge:.rdata=PAGEDATA']);
+    expect(r.stderr).not.toMatch(/mixes data and code/);
+  });
+});

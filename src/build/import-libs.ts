@@ -16,7 +16,7 @@ export interface ToolPaths {
  * llvm-dlltool -k for x86, where `Name@N` stdcall exports must come out
  * undecorated (llvm-lib cannot do that).
  */
-export async function buildImportLib(def: string, arch: Arch, libDir: string, tools: () => ToolPaths, state: BuildState, cwd: string): Promise<{ lib: string; ran: boolean }> {
+export async function buildImportLib(def: string, arch: Arch, libDir: string, tools: () => ToolPaths, state: BuildState, cwd: string, onRun?: () => void): Promise<{ lib: string; ran: boolean }> {
   const lib = join(libDir, `${basename(def, extname(def))}.lib`);
   const command = arch === 'x86'
     ? ['llvm-dlltool', '-m', TARGETS.x86.dlltool, '-k', '-d', def, '-l', lib]
@@ -24,6 +24,7 @@ export async function buildImportLib(def: string, arch: Arch, libDir: string, to
   const key = command.join('\0');
   if (!isStale(state.steps[lib], key, lib)) return { lib, ran: false };
   mkdirSync(dirname(lib), { recursive: true });
+  onRun?.();
   const t = tools();
   const tool = command[0] === 'llvm-dlltool' ? t.llvmDlltool : t.llvmLib;
   const r = await runProcess(tool, command.slice(1), { cwd, env: process.env, stdio: 'pipe' });

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { globFiles } from '../files/glob.js';
@@ -47,18 +48,25 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
   const output = resolve(cwd, build.output);
   const state = loadState(statePath);
 
-  let tools: ToolPaths | undefined;
-  const getTools = (): ToolPaths =>
-    (tools ??= {
-      clangCl: resolveTool('clang-cl', config, process.env),
-      llvmLib: resolveTool('llvm-lib', config, process.env),
-      llvmDlltool: resolveTool('llvm-dlltool', config, process.env),
-    });
+  // Each tool is looked for when a step first needs it: a build with no .def needs no llvm-lib.
+  const found = new Map<string, string>();
+  const tool = (name: 'clang-cl' | 'llvm-lib' | 'llvm-dlltool'): string => {
+    let path = found.get(name);
+    if (!path) found.set(name, (path = resolveTool(name, config, process.env)));
+    return path;
+  };
+  const getTools = (): ToolPaths => ({
+    get clangCl() { return tool('clang-cl'); },
+    get llvmLib() { return tool('llvm-lib'); },
+    get llvmDlltool() { return tool('llvm-dlltool'); },
+  });
 
   const importLibs: string[] = [];
   try {
     for (const def of build.defs) {
-      const r = await buildImportLib(resolve(cwd, def), build.arch, join(objDir, 'lib'), getTools, state, cwd);
+      const r = await buildImportLib(resolve(cwd, def), build.arch, join(objDir, 'lib'), getTools, state, cwd, () =>
+        options.onStep?.('LIB', relative(cwd, resolve(cwd, def)), 1, 1),
+      );
       importLibs.push(r.lib);
     }
     const jobs: CompileJob[] = sources.map((source) => ({ source, object: objectPath(source, cwd, objDir) }));
@@ -92,6 +100,7 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
       return { output, compiled, linked: false, link: undefined, exitCode: 0 };
     }
     options.onStep?.('LINK', relative(cwd, output), 1, 1);
+    mkdirSync(dirname(output), { recursive: true });
     const link = await runLink(linkArgs, { cwd, env: process.env, config });
     if (link.exitCode === 0) {
       state.steps[output] = { command: linkKey, inputs: stampAll([...jobs.map((j) => j.object), ...libraries, ...importLibs]) };
@@ -104,10 +113,14 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
   }
 }
 
-/** build/obj/<arch>/<path of the source under the project>.obj */
+/**
+ * build/obj/<arch>/<path of the source under the project>.obj, the source's
+ * extension kept (x.c and x.cpp differ); a source outside the project goes
+ * under external/<hash of its directory>/, so two util.c never share an object.
+ */
 function objectPath(source: string, cwd: string, objDir: string): string {
   const rel = relative(cwd, source);
   const inside = !rel.startsWith('..') && !isAbsolute(rel);
-  const name = (inside ? rel : `external/${basename(source)}`).replace(/\.[^./]+$/, '');
+  const name = inside ? rel : `external/${commandKey([dirname(source)]).slice(0, 12)}/${basename(source)}`;
   return join(objDir, `${name}.obj`);
 }

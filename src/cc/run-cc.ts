@@ -9,6 +9,8 @@ export interface CcContext {
   config: ResolvedConfig;
   /** The real clang-cl, when the caller knows it (launcher form). */
   compiler?: string;
+  /** Say what was injected. */
+  verbose?: boolean;
 }
 
 /**
@@ -27,11 +29,13 @@ export function ccInjectedFlags(args: readonly string[], cwd: string): string[] 
 
 function definesNxOptIn(args: readonly string[]): boolean {
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+    // /clang:-DX reaches the driver as -DX.
+    const a = args[i]!.replace(/^\/clang:/i, '');
     let define: string | undefined;
-    if (/^[-/]D$/.test(a)) define = args[i + 1];
+    if (/^[-/]D$/.test(a)) define = args[i + 1]?.replace(/^\/clang:/i, '');
     else if (/^[-/]D/.test(a)) define = a.slice(2);
-    if (define !== undefined && /^POOL_NX_OPTIN(_AUTO)?(=|$)/.test(define)) return true;
+    // clang-cl, like cl, takes /DNAME#VALUE as /DNAME=VALUE.
+    if (define !== undefined && /^POOL_NX_OPTIN(_AUTO)?([=#]|$)/.test(define)) return true;
   }
   return false;
 }
@@ -39,6 +43,8 @@ function definesNxOptIn(args: readonly string[]): boolean {
 /** Runs the real clang-cl with the injected flags and the user's command line, unchanged. */
 export async function runCc(argv: readonly string[], ctx: CcContext): Promise<number> {
   const compiler = ctx.compiler ?? resolveTool('clang-cl', ctx.config, ctx.env);
-  const args = [...ccInjectedFlags(argv, ctx.cwd), ...argv];
+  const injected = ccInjectedFlags(argv, ctx.cwd);
+  if (ctx.verbose) process.stderr.write(`hvci-build cc: note: injected ${injected.join(' ')}\n`);
+  const args = [...injected, ...argv];
   return (await runProcess(compiler, args, { cwd: ctx.cwd, env: ctx.env, stdio: 'inherit' })).exitCode;
 }

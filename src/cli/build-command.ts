@@ -4,22 +4,52 @@ import { StepError } from '../build/import-libs.js';
 import { loadConfig } from '../config/load-config.js';
 import { displayPath } from '../report/paths.js';
 import { UsageError } from './errors.js';
+import { BUILD_HELP } from './help.js';
 import { printLinkOutcome } from './link-report.js';
 import { takeWrapperOptions } from './wrapper-options.js';
 
 /** hvci-build build [--format F] [--report FILE] [-c FILE] [-j N] [--verbose] */
 export async function buildCommand(argv: string[]): Promise<number> {
-  const { options, rest } = takeWrapperOptions(argv, process.env);
+  const { options } = takeWrapperOptions([], process.env);
   let values;
   try {
-    values = parseArgs({ args: rest, strict: true, options: { config: { type: 'string', short: 'c' }, jobs: { type: 'string', short: 'j' } } }).values;
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'hvci-config': { type: 'string' },
+        jobs: { type: 'string', short: 'j' },
+        format: { type: 'string', short: 'f' },
+        report: { type: 'string' },
+        verbose: { type: 'boolean' },
+        'no-callsites': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (err) {
     throw new UsageError((err as Error).message.split(/\n|\. To /)[0]!);
   }
+  if (values.help) {
+    process.stdout.write(BUILD_HELP);
+    return 0;
+  }
+  // Options in any order; the environment's HVCI_* values are the defaults.
+  const merged = takeWrapperOptions(
+    [
+      ...(values.format ? ['--format', values.format] : []),
+      ...(values.report ? ['--report', values.report] : []),
+      ...(values.verbose ? ['--verbose'] : []),
+      ...(values['no-callsites'] ? ['--no-callsites'] : []),
+    ],
+    process.env,
+  ).options;
+  Object.assign(options, merged);
+  options.config = values.config ?? values['hvci-config'] ?? options.config;
   const jobs = values.jobs !== undefined ? Number(values.jobs) : undefined;
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs must be a positive whole number, not '${values.jobs}'`);
   const cwd = process.cwd();
-  const config = await loadConfig(cwd, values.config ?? options.config);
+  const config = await loadConfig(cwd, options.config);
   if (!options.callsites) config.callsites = false;
   const tty = process.stderr.isTTY === true;
   try {

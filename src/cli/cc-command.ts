@@ -7,5 +7,5 @@ export async function ccCommand(argv: string[], compiler?: string): Promise<numb
   const cwd = process.cwd();
   const { options, rest } = takeWrapperOptions(argv, process.env);
   const config = await loadConfig(cwd, options.config);
-  return runCc(rest, { cwd, env: process.env, config, ...(compiler ? { compiler } : {}) });
+  return runCc(rest, { cwd, env: process.env, config, verbose: options.verbose, ...(compiler ? { compiler } : {}) });
 }

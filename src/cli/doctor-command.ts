@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { runProcess } from '../process/run-process.js';
 import { findConfigFile, loadConfig } from '../config/load-config.js';
 import type { ToolName } from '../toolchain/find-tool.js';
@@ -29,6 +29,11 @@ export async function doctorCommand(): Promise<number> {
       lines.push(`${t.name.padEnd(13)} missing (needed for ${t.needed})`);
       continue;
     }
+    if (!isRunnable(path)) {
+      missing++;
+      lines.push(`${t.name.padEnd(13)} missing: ${path} is not an executable file (needed for ${t.needed})`);
+      continue;
+    }
     lines.push(`${t.name.padEnd(13)} ${path} (LLVM ${await toolVersion(t.name, path)})`);
   }
   if (missing > 0) lines.push('', 'install: apt-get install -y clang-19 lld-19 llvm-19 (Debian/Ubuntu), or set toolchain paths in the config');
@@ -39,9 +44,13 @@ export async function doctorCommand(): Promise<number> {
 /** clang-cl and lld-link say their version; llvm-lib and llvm-dlltool do not, so their path tells. */
 async function toolVersion(name: ToolName, path: string): Promise<string> {
   if (name === 'clang-cl' || name === 'lld-link') {
-    const r = await runProcess(path, ['--version'], { cwd: process.cwd(), env: process.env, stdio: 'pipe' });
-    const v = /(\d+\.\d+\.\d+)/.exec(String(r.stdout))?.[1];
-    if (v) return v;
+    try {
+      const r = await runProcess(path, ['--version'], { cwd: process.cwd(), env: process.env, stdio: 'pipe' });
+      const v = /(\d+\.\d+\.\d+)/.exec(r.stdout)?.[1];
+      if (v) return v;
+    } catch {
+      return 'version unknown: it did not run';
+    }
   }
   let real = path;
   try {
@@ -51,4 +60,13 @@ async function toolVersion(name: ToolName, path: string): Promise<string> {
   }
   const major = /-(\d+)$/.exec(path)?.[1] ?? /[\\/]llvm-(\d+)[\\/]/.exec(real)?.[1];
   return major ? `${major}.x` : 'version unknown';
+}
+
+function isRunnable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

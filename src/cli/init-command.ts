@@ -13,9 +13,13 @@ const RENAMES: Readonly<Record<string, string>> = { _gitignore: '.gitignore', _g
 export async function initCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { force: { type: 'boolean' }, name: { type: 'string' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { force: { type: 'boolean' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new UsageError((err as Error).message.split(/\n|\. To /)[0]!);
+  }
+  if (parsed.values.help) {
+    process.stdout.write('Usage: hvci-build init [dir] [--name NAME] [--force]\n\nCreates a driver project (config, source, header, .def, CMake files, CI workflow)\nthat `hvci-build build` builds with no edits.\n');
+    return 0;
   }
   if (parsed.positionals.length > 1) throw new UsageError('usage: hvci-build init [dir] [--name NAME] [--force]');
   const target = resolve(parsed.positionals[0] ?? '.');

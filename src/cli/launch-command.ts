@@ -9,9 +9,11 @@ import { linkCommand } from './link-command.js';
  * CMAKE_C_LINKER_LAUNCHER), and what `hvci-build run` shims call.
  */
 export async function launchCommand(argv: string[]): Promise<number> {
-  const [tool, ...rest] = argv;
+  // `hvci-build run` shims say which tool they stand for: a configured path may have any name.
+  const forced = /^--kind=(cc|link)$/.exec(argv[0] ?? '')?.[1] as 'cc' | 'link' | undefined;
+  const [tool, ...rest] = forced ? argv.slice(1) : argv;
   if (!tool) throw new UsageError('usage: hvci-build launch <clang-cl|lld-link path> [arguments]');
-  const kind = toolKind(tool);
+  const kind = forced ?? toolKind(tool);
   if (kind === 'cc') return ccCommand(rest, tool);
   if (kind === 'link') return linkCommand(rest, tool);
   throw new UsageError(`launch: '${tool}' is neither clang-cl nor lld-link`);

@@ -19,6 +19,10 @@ export async function printLinkOutcome(outcome: LinkOutcome, options: WrapperOpt
     process.stderr.write(`${prefix}: nothing was linked; see \`hvci-build explain <rule>\`, or allow it in the config (link.allowMerges / link.allowSections)\n`);
     return;
   }
+  if (outcome.missingOutput) {
+    process.stderr.write(`${prefix}: error: the link succeeded but ${outcome.output ? displayPath(outcome.output, cwd) : 'its output'} is missing, so it was not checked; name the image with /out:\n`);
+    return;
+  }
   if (!outcome.result) return;
   const shown = { ...outcome.result, findings: outcome.result.findings.filter((f) => f.severity !== 'note' || options.format !== 'text') };
   if (shown.findings.length > 0 || options.report) {

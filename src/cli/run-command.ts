@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from '../process/run-process.js';
-import { findTool } from '../toolchain/find-tool.js';
-import { envWithoutShims, SHIM_DIR_ENV } from '../toolchain/resolve-tool.js';
+import { envWithoutShims, resolveTool, SHIM_DIR_ENV } from '../toolchain/resolve-tool.js';
+import type { ResolvedConfig } from '../config/schema.js';
 import { loadConfig } from '../config/load-config.js';
 import { UsageError } from './errors.js';
 
@@ -15,6 +15,10 @@ import { UsageError } from './errors.js';
  * made, so a wrapper never finds itself.
  */
 export async function runCommand(argv: string[]): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write('Usage: hvci-build run -- <build command> [arguments]\n\nRuns the command with clang-cl, lld-link and their versioned names on PATH\npointing at hvci-build\'s wrappers.\n');
+    return 0;
+  }
   const args = argv[0] === '--' ? argv.slice(1) : argv;
   if (args.length === 0) throw new UsageError('usage: hvci-build run -- <build command> [arguments]');
   const cwd = process.cwd();
@@ -23,9 +27,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   const shimDir = mkdtempSync(join(tmpdir(), 'hvci-shims-'));
   try {
     const bin = fileURLToPath(new URL('../../bin/hvci-build.js', import.meta.url));
-    for (const [tool, real] of realTools(env, config.toolchain)) {
+    for (const [tool, real] of realTools(env, config)) {
       const shim = join(shimDir, tool);
-      writeFileSync(shim, `#!/bin/sh\nexec ${sh(process.execPath)} ${sh(bin)} launch ${sh(real)} "$@"\n`);
+      const kind = tool.startsWith('clang-cl') ? 'cc' : 'link';
+      writeFileSync(shim, `#!/bin/sh\nexec ${sh(process.execPath)} ${sh(bin)} launch --kind=${kind} ${sh(real)} "$@"\n`);
       chmodSync(shim, 0o755);
     }
     const r = await runProcess(args[0]!, args.slice(1), {
@@ -40,11 +45,14 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 /** Shim name to real tool: the plain names, plus every versioned name on PATH. */
-function realTools(env: NodeJS.ProcessEnv, configured: Record<string, string>): Map<string, string> {
+function realTools(env: NodeJS.ProcessEnv, config: ResolvedConfig): Map<string, string> {
   const map = new Map<string, string>();
   for (const tool of ['clang-cl', 'lld-link'] as const) {
-    const real = configured[tool] ?? findTool(tool, env);
-    if (real) map.set(tool, real);
+    try {
+      map.set(tool, resolveTool(tool, config, env));
+    } catch {
+      // not installed: the build will say so when it calls it
+    }
   }
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     let entries: string[] = [];

@@ -37,9 +37,10 @@ export function expandResponseFiles(args: readonly string[], quoting: Quoting, c
   return out;
 }
 
-/** Response files may be UTF-16 with a BOM (Visual Studio writes them so) or UTF-8. */
+/** Response files may be UTF-16 (either byte order) with a BOM, as Visual Studio writes them, or UTF-8. */
 function decode(buf: Buffer): string {
   if (buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
+  if (buf[0] === 0xfe && buf[1] === 0xff) return Buffer.from(buf.subarray(2)).swap16().toString('utf16le');
   if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return buf.subarray(3).toString('utf8');
   return buf.toString('utf8');
 }

@@ -28,7 +28,8 @@ export function tokenizeGnu(text: string): string[] {
     if (c === "'" || c === '"') {
       const quote = c;
       for (i++; i < text.length && text[i] !== quote; i++) {
-        if (quote === '"' && text[i] === '\\' && i + 1 < text.length) i++;
+        // LLVM lets a backslash escape the next character inside either quote.
+        if (text[i] === '\\' && i + 1 < text.length) i++;
         token += text[i];
       }
       continue;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -131,21 +131,35 @@ async function loadWithCosmiconfig(filepath: string): Promise<unknown> {
  * nothing to do stays fast. Anything else goes through cosmiconfig.
  */
 async function loadTsConfig(filepath: string): Promise<unknown> {
-  const st = statSync(filepath);
-  const key = Buffer.from(`${filepath}|${st.size}|${st.mtimeMs}`).toString('base64url').slice(-60);
+  const source = readFileSync(filepath);
+  // The whole path and the contents: two projects' configs never share a cache entry.
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  const key = createHash('sha256').update(filepath).update('\0').update(source).digest('hex').slice(0, 40);
   const cacheDir = join(tmpdir(), `hvci-build-config-cache-${process.getuid?.() ?? 0}`);
   const cached = join(cacheDir, `${key}.mjs`);
   if (!existsSync(cached)) {
     let code: string;
+    let syntaxError: string | undefined;
     try {
       const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
-      code = ts.transpileModule(readFileSync(filepath, 'utf8'), {
+      const diagnostics: import('typescript').Diagnostic[] = [];
+      const result = ts.transpileModule(source.toString('utf8'), {
+        reportDiagnostics: true,
         fileName: filepath,
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
-      }).outputText;
+      });
+      diagnostics.push(...(result.diagnostics ?? []));
+      const first = diagnostics.find((d) => d.category === ts.DiagnosticCategory.Error);
+      if (first) {
+        const where = first.file && first.start !== undefined ? first.file.getLineAndCharacterOfPosition(first.start) : undefined;
+        syntaxError = `${where ? `line ${where.line + 1}: ` : ''}${ts.flattenDiagnosticMessageText(first.messageText, ' ')}`;
+      }
+      code = result.outputText;
     } catch {
       return loadWithCosmiconfig(filepath);
     }
+    if (syntaxError) throw new ConfigError(filepath, '', `cannot load: ${syntaxError}`);
+    if (!/\bexport\s+default\b/.test(code)) throw new ConfigError(filepath, '', 'has no default export (export default { ... })');
     if (/^\s*import[\s{*'"]|\bimport\s*\(|\brequire\s*\(/m.test(code)) return loadWithCosmiconfig(filepath);
     try {
       mkdirSync(cacheDir, { recursive: true });

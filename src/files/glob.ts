@@ -11,14 +11,18 @@ export function globFiles(patterns: readonly string[], cwd: string): string[] {
   const include = clean.filter((p) => !p.startsWith('!'));
   const exclude = clean.filter((p) => p.startsWith('!')).map((p) => toRegExp(p.slice(1)));
   const found = new Set<string>();
-  for (const pattern of include) {
+  for (const original of include) {
+    // An absolute pattern is walked from the root, as a relative one from cwd.
+    const root = original.startsWith('/') ? '/' : cwd;
+    const pattern = original.startsWith('/') ? original.replace(/^\/+/, '') : original;
     const re = toRegExp(pattern);
     const segments = pattern.split('/');
     const firstMagic = segments.findIndex((s) => /[*?[{]/.test(s));
     const base = firstMagic < 0 ? segments.slice(0, -1).join('/') : segments.slice(0, firstMagic).join('/');
-    const deep = segments.slice(Math.max(firstMagic, 0)).includes('**');
-    walk(cwd, base, deep, (rel) => {
-      if (re.test(rel) && !exclude.some((x) => x.test(rel))) found.add(join(cwd, rel));
+    // Deep when a wildcard stands in a directory part, not only in the file name.
+    const deep = firstMagic >= 0 && firstMagic < segments.length - 1;
+    walk(root, base, deep, (rel) => {
+      if (re.test(rel) && !exclude.some((x) => x.test(rel))) found.add(join(root, rel));
     });
   }
   return [...found].sort();

@@ -21,7 +21,8 @@ export interface PolicyResult {
 }
 
 const DATA_SECTIONS = new Set(['.rdata', '.data', '.bss', '.idata', '.edata', '.pdata', '.xdata', '.00cfg', '.tls', '.reloc', '.rsrc']);
-const CODE_SECTIONS = /^(\.text|INIT|PAGE|_TEXT|_PAGE)/;
+// WDK names: INIT, PAGE, PAGELK, PAGESRP0... hold code; PAGEDATA and PAGECONST hold data.
+const CODE_SECTIONS = /^(\.text|INIT|_TEXT|_PAGE|PAGE(?!DATA|CONST))/;
 
 const R = IMAGE_SCN_MEM_READ;
 const W = IMAGE_SCN_MEM_WRITE;
@@ -81,7 +82,7 @@ export function applyLinkPolicy(input: readonly string[], cwd: string, config: L
         const from = pair.slice(0, eq);
         const to = pair.slice(eq + 1);
         const problem = mergeProblem(from, to, sections);
-        if (problem && config.allowMerges.includes(`${from}=${to}`)) {
+        if (problem && config.allowMerges.some((a) => a.toLowerCase() === `${from}=${to}`.toLowerCase())) {
           notices.push(`allowed by config: /MERGE:${from}=${to} (${problem})`);
         } else if (problem) {
           errors.push(`${opt.raw}: merging ${from} into ${to} ${problem}`);
@@ -98,11 +99,17 @@ export function applyLinkPolicy(input: readonly string[], cwd: string, config: L
         errors.push(`${opt.raw}: ${spec}`);
         continue;
       }
-      const base = sections.get(spec.name) ?? KNOWN_BITS[spec.name] ?? 0;
+      // A section only a static library contributes (KMDF's INIT) is not in the objects read.
+      const base = sections.get(spec.name) ?? KNOWN_BITS[spec.name] ?? (CODE_SECTIONS.test(spec.name) ? R | X | 0x20 : 0);
       const result = linkExeResult(base, spec);
-      const rewritten = `/section:${spec.name},${lettersFor(result)}`;
+      const letters = lettersFor(result);
+      if (letters === '') {
+        errors.push(`${opt.raw} leaves section ${spec.name} with no attributes, which lld-link rejects (rule no-permissions)`);
+        continue;
+      }
+      const rewritten = `/section:${spec.name},${letters}`;
       if (isWX(result)) {
-        if (config.allowSections.includes(opt.value)) {
+        if (config.allowSections.some((a) => sameSectionSpec(a, opt.value!))) {
           notices.push(`allowed by config: ${opt.raw} (makes ${spec.name} writable and executable)`);
         } else {
           errors.push(`${opt.raw} makes section ${spec.name} writable and executable (rule wx-section)`);
@@ -162,4 +169,13 @@ function sectionBitsFromObjects(parsed: LinkArgs, cwd: string): Map<string, numb
     }
   }
   return map;
+}
+
+/** "name,attrs" equal up to case and letter order. */
+function sameSectionSpec(a: string, b: string): boolean {
+  const norm = (x: string): string => {
+    const [name = '', attrs = ''] = x.split(',');
+    return `${name},${[...attrs.toLowerCase()].sort().join('')}`;
+  };
+  return norm(a) === norm(b);
 }

@@ -12,7 +12,13 @@ export function rejectImage(path: string, mode: 'rename' | 'delete'): string | u
     return undefined;
   }
   const target = path + REJECTED_SUFFIX;
-  rmSync(target, { force: true });
-  renameSync(path, target);
-  return target;
+  try {
+    rmSync(target, { force: true });
+    renameSync(path, target);
+    return target;
+  } catch {
+    // Cannot move it aside (a directory in the way, say): it must still not stay.
+    rmSync(path, { force: true });
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../process/run-process.js';
@@ -24,6 +24,8 @@ export interface LinkOutcome {
   /** Where a rejected image went (undefined when deleted or not rejected). */
   rejectedTo: string | undefined;
   rejected: boolean;
+  /** The link succeeded but its image is not where lld-link's naming rules put it: nothing was checked. */
+  missingOutput?: boolean;
 }
 
 export interface LinkContext {
@@ -53,6 +55,12 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
   const expanded = expandResponseFiles([...fromEnv, ...argv], quoting, ctx.cwd).filter(
     (a) => !/^[-/]-?rsp-quoting[:=]/i.test(a),
   );
+  const linker = ctx.linker ?? resolveTool('lld-link', ctx.config, ctx.env);
+  // lld-link /lib is the librarian: no image, nothing to police or check.
+  if (/^[-/]lib$/i.test(expanded[0] ?? '')) {
+    outcome.exitCode = await runTool(linker, [...argv], ctx.cwd, ctx.env);
+    return outcome;
+  }
   const policy = applyLinkPolicy(expanded, ctx.cwd, ctx.config.link);
   outcome.notices = policy.notices;
   if (policy.errors.length > 0) {
@@ -60,7 +68,6 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
     outcome.exitCode = 2;
     return outcome;
   }
-  const linker = ctx.linker ?? resolveTool('lld-link', ctx.config, ctx.env);
   const env = { ...ctx.env };
   // Their contents are in the command line now; lld-link must not add them twice.
   delete env.LINK;
@@ -72,7 +79,11 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
   }
   const output = linkOutputPath(readLinkArgs(policy.args), ctx.cwd);
   outcome.output = output;
-  if (!output) return outcome;
+  if (!output || !existsSync(output)) {
+    outcome.missingOutput = true;
+    outcome.exitCode = 2;
+    return outcome;
+  }
   const result = checkImage(output, {
     rules: ctx.config.rules,
     ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 
 /**
  * Runs a child process with node:child_process rather than execa: the link
@@ -40,12 +41,10 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     child.on('close', (code, signal) => {
       resolve({
         // A tool killed by a signal failed: report it as the shell does, 128 + signal number.
-        exitCode: code ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : 1),
+        exitCode: code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       });
     });
   });
 }
-
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };

@@ -1,7 +1,7 @@
 # CMake toolchain file: cross-build Windows kernel drivers on Linux with
 # clang-cl and lld-link, through hvci-build's wrappers (HVCI-safe flags, and
 # every linked driver checked; a failing driver does not stay in the build tree).
-#   cmake -G Ninja -B build -DCMAKE_TOOLCHAIN_FILE=cmake/clang-cl-windows.cmake
+#   cmake -G Ninja -B build-cmake -DCMAKE_TOOLCHAIN_FILE=cmake/clang-cl-windows.cmake
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR AMD64)
 
