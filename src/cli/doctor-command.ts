@@ -1,7 +1,7 @@
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { runProcess } from '../process/run-process.js';
 import { findConfigFile, loadConfig } from '../config/load-config.js';
-import type { ToolName } from '../toolchain/find-tool.js';
+import { isExecutable, type ToolName } from '../toolchain/find-tool.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
 
 const TOOLS: readonly { name: ToolName; needed: string }[] = [
@@ -29,7 +29,7 @@ export async function doctorCommand(): Promise<number> {
       lines.push(`${t.name.padEnd(13)} missing (needed for ${t.needed})`);
       continue;
     }
-    if (!isRunnable(path)) {
+    if (!isExecutable(path)) {
       missing++;
       lines.push(`${t.name.padEnd(13)} missing: ${path} is not an executable file (needed for ${t.needed})`);
       continue;
@@ -60,13 +60,4 @@ async function toolVersion(name: ToolName, path: string): Promise<string> {
   }
   const major = /-(\d+)$/.exec(path)?.[1] ?? /[\\/]llvm-(\d+)[\\/]/.exec(real)?.[1];
   return major ? `${major}.x` : 'version unknown';
-}
-
-function isRunnable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }

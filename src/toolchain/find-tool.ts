@@ -13,7 +13,8 @@ const ENV_VAR: Record<ToolName, string> = {
 
 const EXE = process.platform === 'win32' ? '.exe' : '';
 
-function isExecutable(path: string): boolean {
+/** An executable regular file. */
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return statSync(path).isFile();
