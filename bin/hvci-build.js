@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { run } from '../dist/bundle/main.js';
-
-await run(process.argv.slice(2));
+// Sends each command to the bundle that holds it, so a run loads only what it needs.
+const WRAP = new Set(['link', 'cc', 'launch', 'run', 'build', 'init', 'doctor']);
+const argv = process.argv.slice(2);
+const { run } = await import(WRAP.has(argv[0]) ? '../dist/bundle/wrap-main.js' : '../dist/bundle/check-main.js');
+await run(argv);

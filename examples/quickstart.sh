@@ -11,7 +11,7 @@ if ! command -v clang-cl-19 >/dev/null || ! command -v lld-link-19 >/dev/null ||
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y clang-19 lld-19 llvm-19
 fi
 [ -d node_modules ] || npm ci
-[ -f dist/bundle/main.js ] || npm run build
+[ -f dist/bundle/check-main.js ] || npm run build
 ROOT=$PWD
 hvci() { node "$ROOT/bin/hvci-build.js" "$@"; }
 
