@@ -1,5 +1,15 @@
 import { endianness } from 'node:os';
-import { DIR_BASERELOC, IMAGE_FILE_RELOCS_STRIPPED, REL_HIGHADJ, relocationWidth } from './constants.js';
+import {
+  DIR_BASERELOC,
+  IMAGE_FILE_RELOCS_STRIPPED,
+  MACHINE_AMD64,
+  MACHINE_ARM64,
+  MACHINE_I386,
+  REL_DIR64,
+  REL_HIGHADJ,
+  REL_HIGHLOW,
+  relocationWidth,
+} from './constants.js';
 import { hex, malformed } from './errors.js';
 import type { PeHeaders } from './headers.js';
 import { locateRva } from './rva.js';
@@ -53,6 +63,11 @@ export function walkRelocations(src: ByteSource, h: PeHeaders): RelocationSummar
   const bytes = src.read(span.offset, dir.size);
   const words = asWords(bytes);
   const widths = widthTable(h.machine);
+  // Fast path: pairs of the machine's usual type (DIR64, HIGHLOW) that cannot straddle.
+  const usual = h.machine === MACHINE_I386 ? REL_HIGHLOW : h.machine === MACHINE_AMD64 || h.machine === MACHINE_ARM64 ? REL_DIR64 : -1;
+  const pairPattern = usual < 0 ? 0 : ((usual << 28) | (usual << 12)) >>> 0;
+  const lastSafe = usual < 0 ? -1 : 0x1000 - widths[usual]!;
+  const dwords = usual >= 0 && LITTLE_ENDIAN && (bytes.byteOffset & 3) === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : undefined;
   const imageEnd = h.sizeOfImage;
   let pos = 0;
   while (pos < dir.size) {
@@ -83,7 +98,20 @@ export function walkRelocations(src: ByteSource, h: PeHeaders): RelocationSummar
     // lookup per entry, and an object only for the rare straddling entry.
     const end = (pos + sizeOfBlock) >>> 1;
     let entries = 0;
-    for (let i = (pos + 8) >>> 1; i < end; i++) {
+    let start = (pos + 8) >>> 1;
+    if (dwords && (pageRva & 0xfff) === 0 && (pos & 3) === 0) {
+      // Two entries per step while both are the usual type at offsets that cannot
+      // cross the page; the first other pair (padding, say) hands over to the exact loop.
+      const endPairs = (pos + sizeOfBlock) >>> 2;
+      let k = (pos + 8) >>> 2;
+      for (; k < endPairs; k++) {
+        const w = dwords[k]!;
+        if ((w & 0xf000f000) >>> 0 !== pairPattern || (w & 0xfff) > lastSafe || ((w >>> 16) & 0xfff) > lastSafe) break;
+      }
+      entries += (k - ((pos + 8) >>> 2)) * 2;
+      start = k * 2;
+    }
+    for (let i = start; i < end; i++) {
       const entry = words[i]!;
       const type = entry >>> 12;
       if (type === 0) continue;
