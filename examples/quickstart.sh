@@ -5,10 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v clang-cl-19 >/dev/null || ! command -v lld-link-19 >/dev/null || ! command -v llvm-lib-19 >/dev/null; then
+# The LLVM toolchain, and cmake, ninja and make, which the test suite's build-system examples use.
+missing=0
+for tool in clang-cl-19 lld-link-19 llvm-lib-19 llvm-dlltool-19 llvm-readobj-19 cmake ninja make; do
+  command -v "$tool" >/dev/null 2>&1 || missing=1
+done
+if [ "$missing" = 1 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y clang-19 lld-19 llvm-19
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y clang-19 lld-19 llvm-19 cmake ninja-build make
 fi
 [ -d node_modules ] || npm ci
 [ -f dist/bundle/check-main.js ] || npm run build
