@@ -318,6 +318,12 @@ describe('SARIF report', () => {
     expect(uris).toHaveLength(files.length);
   });
 
+  it('each result carries its own primaryLocationLineHash, so GitHub does not merge findings of one binary', () => {
+    const hashes = doc.runs[0].results.map((r: any) => r.partialFingerprints.primaryLocationLineHash);
+    for (const h of hashes) expect(h).toMatch(/^[0-9a-f]{16}:1$/);
+    expect(new Set(hashes).size).toBe(hashes.length);
+  });
+
   it('partialFingerprints are 32 hex digits, distinct, and stable across runs', () => {
     const fps = doc.runs[0].results.map((r: any) => r.partialFingerprints[FP]);
     for (const fp of fps) expect(fp).toMatch(/^[0-9a-f]{32}$/);

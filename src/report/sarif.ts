@@ -66,7 +66,7 @@ export const sarifReporter: Reporter = (report, options) => {
             },
           },
         ],
-        partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(f, ref.key, file.path, options.cwd) },
+        partialFingerprints: lineHashed(fingerprint(f, ref.key, file.path, options.cwd)),
         properties: resultProperties(f),
       });
     }
@@ -142,11 +142,10 @@ function reportingDescriptor(meta: RuleMeta): unknown {
  * range (e.g. an unreadable file) is about the whole file: `{ startLine: 1 }`
  * alone, rather than a zero-length binary region at offset 0.
  *
- * Side effect to know about: github/codeql-action's upload-sarif computes a
- * `primaryLocationLineHash` for results that have a `startLine` and whose file
- * is in the checkout; for a binary that is a hash of its first "line", the
- * same for every finding in the file. Our own `hvciFinding/v1` fingerprint
- * stays alongside it.
+ * github/codeql-action's upload-sarif would compute a `primaryLocationLineHash`
+ * from the file's text at startLine; for a binary that is the same for every
+ * finding in the file, and GitHub tracks alerts by it, so six straddling
+ * relocations could become one alert. We set it ourselves (see lineHashed).
  */
 function regionFor(f: Finding): Record<string, number> {
   const region: Record<string, number> = { startLine: 1 };
@@ -222,4 +221,13 @@ function hex(n: number): string {
 function sha256(text: string): string {
   const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * Our fingerprint, and the same value as `primaryLocationLineHash` (in CodeQL's
+ * "hash:occurrence" form): GitHub tracks alerts by that key, and one computed
+ * from a binary's first "line" would merge distinct findings.
+ */
+function lineHashed(fp: string): Record<string, string> {
+  return { [FINGERPRINT_KEY]: fp, primaryLocationLineHash: `${fp.slice(0, 16)}:1` };
 }
