@@ -106,8 +106,8 @@ function readThunks(src: ByteSource, h: PeHeaders, rva: number, size: number, de
 }
 
 function readAsciiz(src: ByteSource, h: PeHeaders, rva: number, what: string, fieldOffset: number, field: string): string {
-  const offset = requireFileBytes(h, rva, 1, what, fieldOffset, field);
-  const span = locateRva(h, rva)!;
+  const span = requireFileBytes(h, rva, 1, what, fieldOffset, field);
+  const offset = span.offset;
   const limit = Math.min(span.available, MAX_NAME);
   // Names are short: read a little first, the rest only when needed.
   for (let length = Math.min(limit, 64); ; length = Math.min(limit, length * 4)) {

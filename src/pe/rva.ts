@@ -27,7 +27,7 @@ export function locateRva(h: PeHeaders, rva: number): FileSpan | undefined {
   return { offset: s.pointerToRawData + into, available, mapped };
 }
 
-/** The file offset of `length` file-backed bytes at `rva`, or a malformed error naming `what`. */
+/** Where `length` file-backed bytes at `rva` are, or a malformed error naming `what`. */
 export function requireFileBytes(
   h: PeHeaders,
   rva: number,
@@ -35,7 +35,7 @@ export function requireFileBytes(
   what: string,
   fieldOffset: number,
   field: string,
-): number {
+): FileSpan {
   const span = locateRva(h, rva);
   if (!span) {
     malformed(`${what} at RVA ${hex(rva)} is not inside any section`, fieldOffset, field);
@@ -47,5 +47,5 @@ export function requireFileBytes(
       field,
     );
   }
-  return span.offset;
+  return span;
 }

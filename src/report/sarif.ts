@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ArgValue, Finding } from '../findings.js';
+import { hex } from '../pe/errors.js';
 import { RULES } from '../rules/index.js';
 import type { RuleMeta } from '../rules/types.js';
+import { pathInside } from './paths.js';
 import type { Reporter } from './types.js';
 
 /**
@@ -187,13 +189,13 @@ function fingerprint(f: Finding, relPath: string, rawPath: string, cwd: string):
 }
 
 function artifactRef(path: string, cwd: string): ArtifactRef {
-  const abs = resolve(cwd, path);
-  const rel = relative(resolve(cwd), abs);
-  if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) {
+  const rel = pathInside(path, cwd);
+  if (rel === undefined) {
     // Outside cwd (or cwd itself): an absolute file URI, with no uriBaseId.
+    const abs = resolve(cwd, path);
     return { location: { uri: pathToFileURL(abs).href }, key: abs.split(sep).join('/') };
   }
-  const segments = rel.split(sep);
+  const segments = rel.split('/');
   return {
     location: { uri: segments.map(encodeSegment).join('/'), uriBaseId: SRCROOT },
     key: segments.join('/'),
@@ -212,9 +214,6 @@ function directoryUri(dir: string): string {
   return href.endsWith('/') ? href : href + '/';
 }
 
-function hex(n: number): string {
-  return '0x' + n.toString(16).toUpperCase();
-}
 
 // node:crypto takes ~5 ms to load; the CLI bundle holds this reporter, so load
 // it only when a SARIF report is written.
