@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/toolchain.js';
@@ -264,8 +265,15 @@ describe('turning the analysis off', () => {
   });
 });
 
-describe('iced-x86 caches (code cache and decoder tables)', () => {
-  it('a run with fresh caches, one that reuses them, one with a damaged table image and one without caches agree', async () => {
+describe('iced-x86 snapshot', () => {
+  /** Which way a fresh process loads iced-x86 (the built library, as the CLI uses it). */
+  const backend = async (env: Record<string, string>): Promise<string> => {
+    const lib = pathToFileURL(fileURLToPath(new URL('../dist/callsites/iced.js', import.meta.url))).href;
+    const code = `const m = await import(${JSON.stringify(lib)}); m.loadIced(); console.log(m.icedBackend());`;
+    return (await execa(process.execPath, ['--input-type=module', '-e', code], { env })).stdout.trim();
+  };
+
+  it('a first run through the glue saves it; later runs start from it; a damaged one is replaced; all agree', async () => {
     const dir = tempDir('cache');
     try {
       const file = path('callsite-map-x64-o2');
@@ -274,21 +282,25 @@ describe('iced-x86 caches (code cache and decoder tables)', () => {
         expect(r.exitCode, r.stderr).toBe(1);
         return JSON.parse(r.stdout).files[0].findings;
       };
+      expect(await backend({ HVCI_CACHE_DIR: dir })).toBe('glue');
+      expect(readdirSync(dir)).toEqual([]); // loading alone saves nothing: the first analysis does
       const first = await run({ HVCI_CACHE_DIR: dir });
       const files = readdirSync(dir);
-      expect(files.some((f) => f.endsWith('.cache'))).toBe(true);
-      const image = files.find((f) => f.endsWith('.wasm-memory'));
-      expect(image).toBeDefined();
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/^iced-x86-.*\.snapshot$/);
+      expect(await backend({ HVCI_CACHE_DIR: dir })).toBe('direct');
       expect(await run({ HVCI_CACHE_DIR: dir })).toEqual(first);
-      // A table image of the right size but wrong content: the probe rejects it.
-      const good = readFileSync(join(dir, image!));
+      // A snapshot of the right size but wrong content: refused, and the glue is used.
+      const good = readFileSync(join(dir, files[0]!));
       const bytes = Buffer.from(good);
       const rand = prng(7);
       for (let i = 0; i < bytes.length; i += 1 + Math.floor(rand() * 64)) bytes[i] = Math.floor(rand() * 256);
-      writeFileSync(join(dir, image!), bytes);
+      writeFileSync(join(dir, files[0]!), bytes);
+      expect(await backend({ HVCI_CACHE_DIR: dir })).toBe('glue');
       expect(await run({ HVCI_CACHE_DIR: dir })).toEqual(first);
-      // It was thrown away and replaced by the image of a fresh instance, which is deterministic.
-      expect(readFileSync(join(dir, image!)).equals(good)).toBe(true);
+      // It was replaced by the snapshot of a fresh instance, which is deterministic.
+      expect(readFileSync(join(dir, files[0]!)).equals(good)).toBe(true);
+      expect(await backend({ HVCI_CACHE_DIR: dir, HVCI_NO_CODE_CACHE: '1' })).toBe('glue');
       expect(await run({ HVCI_NO_CODE_CACHE: '1' })).toEqual(first);
     } finally {
       rmSync(dir, { recursive: true, force: true });

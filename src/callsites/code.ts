@@ -3,13 +3,10 @@
  * slots of interest (so that only the functions holding them are decoded), and the
  * function ranges from .pdata that say where to start decoding.
  */
-import { endianness } from 'node:os';
 import { IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE, MACHINE_ARM64, MACHINE_AMD64 } from '../pe/constants.js';
 import { sectionSpan, type PeHeaders, type SectionHeader } from '../pe/headers.js';
 import { locateRva } from '../pe/rva.js';
 import type { ByteSource } from '../pe/source.js';
-
-const LITTLE_ENDIAN = endianness() === 'LE';
 
 const DIR_EXCEPTION = 3;
 
@@ -40,42 +37,42 @@ export function sectionAt(code: readonly CodeSection[], rva: number): CodeSectio
 const int32At = (b: Buffer, i: number): number => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
 
 /**
- * x64: instructions with a RIP-relative memory operand to one of `slots` (call/jmp [rip+x],
- * mov reg, [rip+x]). A ModRM byte with mod=00, r/m=101 is followed by a 32-bit
- * displacement relative to the end of the instruction, which for these forms (no
- * immediate) ends right after it: the slot is at start + j + 4 + disp, for the
- * displacement at offset j. The scan reads the displacements as aligned 32-bit words, one
- * pass per alignment, and looks at the ModRM byte only where the target is a slot.
+ * x64: the instructions that load a slot, take its address, or call or jump through it
+ * with a RIP-relative operand: mov (8B), lea (8D), and call, jmp or push (FF), whose ModRM
+ * byte has mod=00, r/m=101. These are the forms the data flow follows. The 32-bit
+ * displacement after the ModRM byte is relative to the end of the instruction, which for
+ * them ends right after it: the slot is at start + i + 5 + disp, for the ModRM byte at i.
+ *
+ * A regular expression over the bytes finds the candidates: V8 compiles it to native code,
+ * where a JavaScript loop spends milliseconds in the interpreter before it is optimised
+ * (6.5 ms against 0.5 ms on 265 KB of code, in a fresh process). It also requires the
+ * displacement's two upper bytes to be possible for a slot from somewhere in the section,
+ * which leaves a few dozen candidates to check exactly.
  */
 export function scanRipRelative(c: CodeSection, slots: ReadonlySet<number>, lo: number, hi: number): number[] {
   const out: number[] = [];
   const b = c.bytes;
-  if (!LITTLE_ENDIAN) {
-    for (let i = 0; i + 5 <= b.length; i++) {
-      if ((b[i]! & 0xc7) !== 0x05) continue;
-      const target = c.start + i + 5 + int32At(b, i + 1);
-      if (target >= lo && target < hi && slots.has(target)) out.push(c.start + i);
-    }
-    return out;
+  if (b.length < 6 || lo >= hi) return out;
+  // The ModRM byte is at 1 .. length - 5 (after the opcode, before the displacement).
+  const re = new RegExp(`[\\x8b\\x8d\\xff](?=[\\x05\\x0d\\x15\\x1d\\x25\\x2d\\x35\\x3d][^]{2}${upperBytes(lo - c.start - b.length, hi - 1 - c.start - 6)})`, 'g');
+  const text = b.toString('latin1');
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const i = m.index + 1;
+    const target = c.start + i + 5 + int32At(b, i + 1);
+    if (target >= lo && target < hi && slots.has(target)) out.push(c.start + i);
   }
-  for (let a = 1; a <= 4; a++) {
-    // Words at offsets j = a + 4k hold the displacements that follow a ModRM byte at j - 1.
-    const count = Math.floor((b.length - a) / 4);
-    if (count <= 0) continue;
-    const words = new Int32Array(count);
-    new Uint8Array(words.buffer).set(b.subarray(a, a + count * 4));
-    // target = start + j + 4 + disp must be in [lo, hi): disp + 4k in [lo - start - a - 4, hi - ...).
-    const min = lo - c.start - a - 4;
-    const max = hi - c.start - a - 4;
-    for (let k = 0; k < count; k++) {
-      const x = words[k]! + 4 * k;
-      if (x < min || x >= max) continue;
-      const i = a + 4 * k - 1;
-      const target = c.start + i + 5 + words[k]!;
-      if ((b[i]! & 0xc7) === 0x05 && slots.has(target)) out.push(c.start + i);
-    }
-  }
-  return out.sort((x, y) => x - y);
+  return out;
+}
+
+const hex = (n: number): string => `\\x${(n & 0xff).toString(16).padStart(2, '0')}`;
+
+/** A pattern for the two upper bytes (little-endian) of any 32-bit value in [min, max]. */
+function upperBytes(min: number, max: number): string {
+  if (min > max || min < -0x80000000 || max > 0x7fffffff) return '[^]{2}';
+  if (min >> 24 === max >> 24) return `[${hex(min >>> 16)}-${hex(max >>> 16)}]${hex(min >>> 24)}`;
+  const tops: string[] = [];
+  for (let t = min >> 24; t <= max >> 24; t++) tops.push(hex(t));
+  return `[^][${tops.join('')}]`;
 }
 
 /** x86: any 32-bit absolute address of one of the slots (call [x], mov reg, [x], push [x]). */

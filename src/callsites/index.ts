@@ -29,7 +29,7 @@ import {
   type CodeSection,
 } from './code.js';
 import { analyseRegion, type FoundCall, type SlotInfo } from './dataflow.js';
-import { loadIced, saveIcedCodeCache } from './iced.js';
+import { loadIced, saveIcedCache } from './iced.js';
 import type { Frontend, Machine } from './ir.js';
 import { functionNames, readCodeView } from './symbols.js';
 import type { CallSite, CallSiteAnalysis, CallTarget } from './types.js';
@@ -146,7 +146,7 @@ export function analyseCallSites(
   } finally {
     frontend.dispose();
   }
-  if (arch !== 'arm64') saveIcedCodeCache();
+  if (arch !== 'arm64') saveIcedCache();
 
   const sites: CallSite[] = [];
   for (const call of [...calls.values()].sort((a, b) => a.rva - b.rva)) {

@@ -4,7 +4,7 @@
  * other instruction iced's InstructionInfoFactory says which registers and memory it
  * writes, and those become unknown.
  */
-import type * as Iced from 'iced-x86';
+import { CMOV_SET, type IcedApi, type IcedInfoFactory, type IcedInstruction } from './iced-api.js';
 import {
   BASE_ABS,
   BASE_OTHER,
@@ -27,8 +27,6 @@ import {
   type Insn,
   type Machine,
 } from './ir.js';
-
-export type IcedModule = typeof Iced;
 
 /** Shared by the many instructions that change nothing the analysis follows. */
 const NO_EFFECTS: Effect[] = [];
@@ -74,13 +72,13 @@ function gpr(reg: number): { r: number; w: number } | undefined {
 
 const WRITE_ACCESS = new Set([3, 4, 5, 6]); // Write, CondWrite, ReadWrite, ReadCondWrite
 
-export function x86Frontend(iced: IcedModule, bitness: 32 | 64, imageBase: bigint): Frontend {
+export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint): Frontend {
   const M = iced.Mnemonic;
   const K = iced.OpKind;
   const F = iced.FlowControl;
   const R = iced.Register;
   // Made on first use: many functions need no instruction the frontend does not model.
-  let factory: Iced.InstructionInfoFactory | undefined;
+  let factory: IcedInfoFactory | undefined;
   const ptr = bitness === 64 ? 8 : 4;
   const NO_EFFECT = new Set<number>([
     M.Cmp, M.Test, M.Bt, M.Nop, M.Pause, M.Lfence, M.Mfence, M.Sfence, M.Prefetchnta, M.Prefetcht0,
@@ -90,10 +88,10 @@ export function x86Frontend(iced: IcedModule, bitness: 32 | 64, imageBase: bigin
   // iced's InstructionInfoFactory, whose first use alone costs milliseconds.
   const WRITES_OP0 = new Set<number>(
     [
-      'Shl', 'Shr', 'Sar', 'Rol', 'Ror', 'Inc', 'Dec', 'Neg', 'Not', 'Movzx', 'Movsx', 'Movsxd', 'Bswap', 'Lzcnt',
-      'Tzcnt', 'Popcnt', 'Bsf', 'Bsr', 'Adc', 'Sbb', 'Andn', 'Shld', 'Shrd', 'Btc', 'Btr', 'Bts',
-      ...['a', 'ae', 'b', 'be', 'e', 'g', 'ge', 'l', 'le', 'ne', 'no', 'np', 'ns', 'o', 'p', 's'].flatMap((cc) => [`Cmov${cc}`, `Set${cc}`]),
-    ].map((name) => (M as unknown as Record<string, number>)[name]!),
+      M.Shl, M.Shr, M.Sar, M.Rol, M.Ror, M.Inc, M.Dec, M.Neg, M.Not, M.Movzx, M.Movsx, M.Movsxd, M.Bswap, M.Lzcnt,
+      M.Tzcnt, M.Popcnt, M.Bsf, M.Bsr, M.Adc, M.Sbb, M.Andn, M.Shld, M.Shrd, M.Btc, M.Btr, M.Bts,
+      ...CMOV_SET.map((name) => M[name]),
+    ],
   );
   const ALU: Partial<Record<number, 'add' | 'sub' | 'or' | 'and' | 'xor'>> = {
     [M.Add]: 'add',
@@ -117,7 +115,7 @@ export function x86Frontend(iced: IcedModule, bitness: 32 | 64, imageBase: bigin
     abs: number;
   }
 
-  const mem = (ins: Iced.Instruction): Mem => {
+  const mem = (ins: IcedInstruction): Mem => {
     if (ins.isIpRelMemoryOperand) {
       const rva = Number(ins.ipRelMemoryAddress & 0xffffffffn);
       return { base: BASE_ABS, disp: rva, indexed: false, abs: rva };
@@ -138,7 +136,7 @@ export function x86Frontend(iced: IcedModule, bitness: 32 | 64, imageBase: bigin
     return { base: BASE_OTHER, disp: 0, indexed: true, abs: -1 };
   };
 
-  const immOf = (ins: Iced.Instruction, op: number): bigint => BigInt.asUintN(64, ins.immediate(op)) & MASK64;
+  const immOf = (ins: IcedInstruction, op: number): bigint => BigInt.asUintN(64, ins.immediate(op)) & MASK64;
   const isImm = (kind: number): boolean => kind >= K.Immediate8 && kind <= K.Immediate32to64;
   const immSize = (kind: number): number => {
     switch (kind) {
@@ -155,12 +153,12 @@ export function x86Frontend(iced: IcedModule, bitness: 32 | 64, imageBase: bigin
   const w32For = (w: number): boolean => bitness === 64 && w === 4;
 
   /** What iced says the instruction writes, as clobbers (for everything not modelled). */
-  const generic = (ins: Iced.Instruction, effects: Effect[]): void => {
+  const generic = (ins: IcedInstruction, effects: Effect[]): void => {
     factory ??= new iced.InstructionInfoFactory();
     const info = factory.info(ins);
     try {
       let mask = 0;
-      for (const used of info.usedRegisters() as Iced.UsedRegister[]) {
+      for (const used of info.usedRegisters()) {
         if (WRITE_ACCESS.has(used.access)) {
           const g = gpr(used.register);
           if (g) {
@@ -171,7 +169,7 @@ export function x86Frontend(iced: IcedModule, bitness: 32 | 64, imageBase: bigin
         used.free();
       }
       if (mask) effects.push({ op: 'clobber', mask });
-      for (const used of info.usedMemory() as Iced.UsedMemory[]) {
+      for (const used of info.usedMemory()) {
         if (WRITE_ACCESS.has(used.access)) {
           const b = gpr(used.base);
           const indexed = used.index !== R.None;
@@ -189,14 +187,14 @@ export function x86Frontend(iced: IcedModule, bitness: 32 | 64, imageBase: bigin
     }
   };
 
-  const clobberOp0 = (ins: Iced.Instruction, effects: Effect[]): void => {
+  const clobberOp0 = (ins: IcedInstruction, effects: Effect[]): void => {
     const g = ins.op0Kind === K.Register ? gpr(ins.op0Register) : undefined;
     if (g) effects.push(g.r === RSP ? { op: 'spunknown' } : { op: 'clobber', mask: bit(g.r) });
     else generic(ins, effects);
   };
 
   /** Effects of a non-branch instruction. */
-  const effectsOf = (ins: Iced.Instruction, mn: number, effects: Effect[]): void => {
+  const effectsOf = (ins: IcedInstruction, mn: number, effects: Effect[]): void => {
     if (NO_EFFECT.has(mn)) return;
     const k0 = ins.op0Kind;
     const k1 = ins.opCount > 1 ? ins.op1Kind : -1;
@@ -323,7 +321,7 @@ export function x86Frontend(iced: IcedModule, bitness: 32 | 64, imageBase: bigin
     generic(ins, effects);
   };
 
-  const branchVia = (ins: Iced.Instruction, insn: Insn): void => {
+  const branchVia = (ins: IcedInstruction, insn: Insn): void => {
     const k0 = ins.op0Kind;
     if (k0 === K.Register) {
       const g = gpr(ins.op0Register);

@@ -1,0 +1,93 @@
+/**
+ * The file that lets a process start iced-x86 in a millisecond or two: the trimmed wasm
+ * module, the enum values of the installed glue, and the pages of wasm memory that
+ * differ from a fresh instance once the decoder has built its tables (10 to 20 ms of
+ * work on first use, every run, otherwise).
+ *
+ * Copying memory into a fresh instance is sound because wasm execution is deterministic,
+ * the tables hold no JavaScript references, and the only mutable global, the stack
+ * pointer, is back at its initial value between calls. The loader still decodes a test
+ * sequence with every restored instance and throws the file away if it comes out wrong.
+ *
+ * Layout: "HVCIICED", u32 LE header length, the header (JSON), the wasm module, then the
+ * changed pages in the order the header lists them.
+ */
+import type { IcedEnums } from './iced-api.js';
+import type { WasmMemory } from './iced-direct.js';
+
+const MAGIC = 'HVCIICED';
+const PAGE = 4096;
+const WASM_PAGE = 65536;
+
+interface Header {
+  key: string;
+  wasm: number;
+  /** Size of the memory in bytes. */
+  memory: number;
+  /** Indices of the PAGE-sized pieces that follow. */
+  pages: number[];
+  enums: IcedEnums;
+}
+
+export interface Snapshot {
+  key: string;
+  wasm: Uint8Array;
+  enums: IcedEnums;
+  /** Brings a fresh instance's memory to the saved state; false if it cannot. */
+  restore(memory: WasmMemory): boolean;
+}
+
+export function encodeSnapshot(key: string, wasm: Uint8Array, enums: IcedEnums, fresh: Uint8Array, warm: Uint8Array): Buffer {
+  const pages: number[] = [];
+  for (let at = 0; at < warm.length; at += PAGE) {
+    for (let i = at; i < at + PAGE; i++) {
+      if (warm[i] !== (i < fresh.length ? fresh[i] : 0)) {
+        pages.push(at / PAGE);
+        break;
+      }
+    }
+  }
+  const header: Header = { key, wasm: wasm.length, memory: warm.length, pages, enums };
+  const json = Buffer.from(JSON.stringify(header));
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE(json.length);
+  return Buffer.concat([Buffer.from(MAGIC, 'latin1'), size, json, wasm, ...pages.map((p) => warm.subarray(p * PAGE, (p + 1) * PAGE))]);
+}
+
+/** The snapshot in `data` if it is whole and was made for `key`. */
+export function decodeSnapshot(data: Buffer, key: string): Snapshot | undefined {
+  if (data.length < 12 || data.toString('latin1', 0, 8) !== MAGIC) return undefined;
+  const jsonEnd = 12 + data.readUInt32LE(8);
+  if (jsonEnd > data.length) return undefined;
+  let h: Header;
+  try {
+    h = JSON.parse(data.toString('utf8', 12, jsonEnd)) as Header;
+  } catch {
+    return undefined;
+  }
+  if (h.key !== key || !Number.isSafeInteger(h.wasm) || !Number.isSafeInteger(h.memory) || !Array.isArray(h.pages)) return undefined;
+  if (h.memory % WASM_PAGE !== 0 || jsonEnd + h.wasm + h.pages.length * PAGE !== data.length) return undefined;
+  let last = -1;
+  for (const p of h.pages) {
+    if (!Number.isInteger(p) || p <= last || (p + 1) * PAGE > h.memory) return undefined;
+    last = p;
+  }
+  const pagesAt = jsonEnd + h.wasm;
+  return {
+    key,
+    wasm: data.subarray(jsonEnd, pagesAt),
+    enums: h.enums,
+    restore(memory) {
+      try {
+        const have = memory.buffer.byteLength;
+        if (have > h.memory) return false;
+        if (have < h.memory) memory.grow((h.memory - have) / WASM_PAGE);
+        const bytes = new Uint8Array(memory.buffer);
+        h.pages.forEach((p, i) => bytes.set(data.subarray(pagesAt + i * PAGE, pagesAt + (i + 1) * PAGE), p * PAGE));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
