@@ -290,8 +290,15 @@ describe('iced-x86 snapshot', () => {
       expect(files[0]).toMatch(/^iced-x86-.*\.snapshot$/);
       expect(await backend({ HVCI_CACHE_DIR: dir })).toBe('direct');
       expect(await run({ HVCI_CACHE_DIR: dir })).toEqual(first);
-      // A snapshot of the right size but wrong content: refused, and the glue is used.
+      // Made from another iced-x86 (here: a wasm file of another size): not used.
       const good = readFileSync(join(dir, files[0]!));
+      const other = Buffer.from(good.toString('latin1').replace(/"wasmSize":(\d)/, (_m, d: string) => `"wasmSize":${(Number(d) + 1) % 10}`), 'latin1');
+      expect(other.equals(good)).toBe(false);
+      writeFileSync(join(dir, files[0]!), other);
+      expect(await backend({ HVCI_CACHE_DIR: dir })).toBe('glue');
+      writeFileSync(join(dir, files[0]!), good);
+      expect(await backend({ HVCI_CACHE_DIR: dir })).toBe('direct');
+      // A snapshot of the right size but wrong content: refused, and the glue is used.
       const bytes = Buffer.from(good);
       const rand = prng(7);
       for (let i = 0; i < bytes.length; i += 1 + Math.floor(rand() * 64)) bytes[i] = Math.floor(rand() * 256);

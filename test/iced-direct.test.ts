@@ -109,8 +109,12 @@ describe('the binding decodes as the glue does', () => {
     const ins = new iced.Instruction();
     const factory = new iced.InstructionInfoFactory();
     decoder.ip = 0x1000n;
+    let length = 0;
     while (decoder.canDecode) {
       decoder.decodeOut(ins);
+      // The analysis stops at the end of the bytes instead of asking canDecode.
+      expect(ins.length).toBeGreaterThan(0);
+      length += ins.length;
       const row: Record<string, unknown> = {};
       for (const [member] of GETTERS.Instruction) row[member] = ins[member as keyof IcedInstruction];
       const imm: bigint[] = [];
@@ -137,6 +141,7 @@ describe('the binding decodes as the glue does', () => {
       info.free();
       out.push(row);
     }
+    expect(length).toBe(bytes.length);
     factory.free();
     ins.free();
     decoder.free();
@@ -152,19 +157,39 @@ describe('the binding decodes as the glue does', () => {
     }
   });
 
+  it('moves to a position as the glue does', () => {
+    const { bytes } = texts[0]!;
+    const at = (iced: IcedApi): number[] => {
+      const decoder = new iced.Decoder(64, bytes, iced.DecoderOptions.None);
+      const ins = new iced.Instruction();
+      const out: number[] = [];
+      for (const position of [bytes.length - 1, 0, 17, 1000]) {
+        decoder.position = position;
+        decoder.ip = BigInt(0x1000 + position);
+        decoder.decodeOut(ins);
+        out.push(ins.mnemonic, ins.length, Number(ins.nearBranchTarget));
+      }
+      ins.free();
+      decoder.free();
+      return out;
+    };
+    expect(at(direct)).toEqual(at(glue));
+  });
+
   it('reports errors the way the glue does (an immediate asked of an operand that has none)', () => {
     const ins = new direct.Instruction();
     const decoder = new direct.Decoder(64, Uint8Array.from([0x90]), direct.DecoderOptions.None);
     decoder.decodeOut(ins);
     expect(() => ins.immediate(0)).toThrow(Error);
     expect(() => new direct.Decoder(63, Uint8Array.from([0x90]), 0)).toThrow(Error);
+    expect(() => (decoder.position = 5)).toThrow(Error);
     decoder.free();
     ins.free();
   });
 });
 
 describe('snapshots', () => {
-  const key = 'test-key';
+  const source = { version: '1.0.0', wasmPath: '/x.wasm', wasmSize: 8, gluePath: '/x.js', glueSize: 1 };
   const wasm = Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
   const fresh = new Uint8Array(2 * 65536);
   const warm = new Uint8Array(3 * 65536);
@@ -172,9 +197,10 @@ describe('snapshots', () => {
   warm[2 * 65536 + 4096] = 7;
 
   it('keep only the pages that differ from a fresh instance, and restore them', () => {
-    const data = encodeSnapshot(key, wasm, enums, fresh, warm);
+    const data = encodeSnapshot(3, 'b1', source, wasm, enums, fresh, warm);
     expect(data.length).toBeLessThan(3 * 4096 + 4096);
-    const s = decodeSnapshot(data, key)!;
+    const s = decodeSnapshot(data, 3, 'b1')!;
+    expect(s.source).toEqual(source);
     expect(Buffer.from(s.wasm).equals(Buffer.from(wasm))).toBe(true);
     expect(s.enums.Mnemonic.Mov).toBe(glue.Mnemonic.Mov);
     let buffer = new ArrayBuffer(2 * 65536);
@@ -193,14 +219,15 @@ describe('snapshots', () => {
     expect(Buffer.from(buffer).equals(Buffer.from(warm))).toBe(true);
   });
 
-  it('are refused when made for another key, truncated, or not snapshots', () => {
-    const data = encodeSnapshot(key, wasm, enums, fresh, warm);
-    expect(decodeSnapshot(data, 'other-key')).toBeUndefined();
-    expect(decodeSnapshot(data.subarray(0, data.length - 1), key)).toBeUndefined();
-    expect(decodeSnapshot(Buffer.concat([data, Buffer.alloc(1)]), key)).toBeUndefined();
-    expect(decodeSnapshot(Buffer.from('not a snapshot at all'), key)).toBeUndefined();
+  it('are refused in another format or for another binding, truncated, or not snapshots', () => {
+    const data = encodeSnapshot(3, 'b1', source, wasm, enums, fresh, warm);
+    expect(decodeSnapshot(data, 2, 'b1')).toBeUndefined();
+    expect(decodeSnapshot(data, 3, 'b2')).toBeUndefined();
+    expect(decodeSnapshot(data.subarray(0, data.length - 1), 3, 'b1')).toBeUndefined();
+    expect(decodeSnapshot(Buffer.concat([data, Buffer.alloc(1)]), 3, 'b1')).toBeUndefined();
+    expect(decodeSnapshot(Buffer.from('not a snapshot at all'), 3, 'b1')).toBeUndefined();
     const badJson = Buffer.from(data);
     badJson[14] = 0x7b;
-    expect(decodeSnapshot(badJson, key)).toBeUndefined();
+    expect(decodeSnapshot(badJson, 3, 'b1')).toBeUndefined();
   });
 });

@@ -349,8 +349,10 @@ function decodeWord(w: number, pc: number, insn: Insn): void {
 
 export const arm64Frontend: Frontend = {
   dispose() {},
-  decode(bytes, startRva, budget) {
+  decode(code, from, to, budget) {
     const out: Insn[] = [];
+    const bytes = code.bytes.subarray(from - code.start, to - code.start);
+    const startRva = from;
     const count = Math.floor(bytes.length / 4);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < count; i++) {

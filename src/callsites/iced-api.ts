@@ -28,6 +28,8 @@ export interface IcedInstruction {
 
 export interface IcedDecoder {
   ip: bigint;
+  /** Offset in the bytes of the next instruction; throws when out of range. */
+  position: number;
   readonly canDecode: boolean;
   decodeOut(instruction: IcedInstruction): void;
   free(): void;
@@ -72,7 +74,7 @@ export const CMOV_SET = CONDITIONS.flatMap((cc) => [`Cmov${cc}`, `Set${cc}`] as 
  */
 export const ENUM_MEMBERS = {
   Mnemonic: [
-    'Mov', 'Lea', 'Push', 'Pop', 'Leave', 'Add', 'Sub', 'Or', 'And', 'Xor', 'Imul', 'Call', 'Nop', 'Int3', 'Loop', 'Loope',
+    'INVALID', 'Mov', 'Lea', 'Push', 'Pop', 'Leave', 'Add', 'Sub', 'Or', 'And', 'Xor', 'Imul', 'Call', 'Nop', 'Int3', 'Loop', 'Loope',
     'Loopne', 'Cmp', 'Test', 'Bt', 'Pause', 'Lfence', 'Mfence', 'Sfence', 'Prefetchnta', 'Prefetcht0', 'Prefetcht1',
     'Prefetcht2', 'Prefetchw', 'Clc', 'Stc', 'Cmc', 'Cld', 'Std', 'Endbr64', 'Endbr32', 'Shl', 'Shr', 'Sar', 'Rol', 'Ror',
     'Inc', 'Dec', 'Neg', 'Not', 'Movzx', 'Movsx', 'Movsxd', 'Bswap', 'Lzcnt', 'Tzcnt', 'Popcnt', 'Bsf', 'Bsr', 'Adc', 'Sbb',

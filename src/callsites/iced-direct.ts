@@ -65,6 +65,7 @@ export const GETTERS = {
 export const CALLS = {
   'Decoder.constructor': 'decoder_new',
   'Decoder.ip': 'decoder_set_ip',
+  'Decoder.position': 'decoder_set_position',
   'Decoder.decodeOut': 'decoder_decodeOut',
   'Decoder.free': '__wbg_decoder_free',
   'Instruction.constructor': 'instruction_new',
@@ -209,6 +210,15 @@ export function instantiateDirect(module: WasmModule, enums: IcedEnums): DirectI
     }
     set ip(value: bigint) {
       w.decoder_set_ip!(this.p, value);
+    }
+    set position(value: number) {
+      const r = w.__wbindgen_add_to_stack_pointer!(-16);
+      try {
+        w.decoder_set_position!(r, this.p, value);
+        if (words()[r / 4 + 1]) throw take(words()[r / 4]!);
+      } finally {
+        w.__wbindgen_add_to_stack_pointer!(16);
+      }
     }
     decodeOut(instruction: IcedInstruction): void {
       w.decoder_decodeOut!(this.p, (instruction as unknown as Instruction).p);

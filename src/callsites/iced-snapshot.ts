@@ -19,8 +19,20 @@ const MAGIC = 'HVCIICED';
 const PAGE = 4096;
 const WASM_PAGE = 65536;
 
+/** The iced-x86 a snapshot was made from: it stays valid while these files do not change. */
+export interface SnapshotSource {
+  version: string;
+  wasmPath: string;
+  wasmSize: number;
+  gluePath: string;
+  glueSize: number;
+}
+
 interface Header {
-  key: string;
+  format: number;
+  /** What the binding needs (exports, enum members): a snapshot made for another binding is stale. */
+  binding: string;
+  source: SnapshotSource;
   wasm: number;
   /** Size of the memory in bytes. */
   memory: number;
@@ -30,14 +42,14 @@ interface Header {
 }
 
 export interface Snapshot {
-  key: string;
+  source: SnapshotSource;
   wasm: Uint8Array;
   enums: IcedEnums;
   /** Brings a fresh instance's memory to the saved state; false if it cannot. */
   restore(memory: WasmMemory): boolean;
 }
 
-export function encodeSnapshot(key: string, wasm: Uint8Array, enums: IcedEnums, fresh: Uint8Array, warm: Uint8Array): Buffer {
+export function encodeSnapshot(format: number, binding: string, source: SnapshotSource, wasm: Uint8Array, enums: IcedEnums, fresh: Uint8Array, warm: Uint8Array): Buffer {
   const pages: number[] = [];
   for (let at = 0; at < warm.length; at += PAGE) {
     for (let i = at; i < at + PAGE; i++) {
@@ -47,15 +59,15 @@ export function encodeSnapshot(key: string, wasm: Uint8Array, enums: IcedEnums, 
       }
     }
   }
-  const header: Header = { key, wasm: wasm.length, memory: warm.length, pages, enums };
+  const header: Header = { format, binding, source, wasm: wasm.length, memory: warm.length, pages, enums };
   const json = Buffer.from(JSON.stringify(header));
   const size = Buffer.alloc(4);
   size.writeUInt32LE(json.length);
   return Buffer.concat([Buffer.from(MAGIC, 'latin1'), size, json, wasm, ...pages.map((p) => warm.subarray(p * PAGE, (p + 1) * PAGE))]);
 }
 
-/** The snapshot in `data` if it is whole and was made for `key`. */
-export function decodeSnapshot(data: Buffer, key: string): Snapshot | undefined {
+/** The snapshot in `data` if it is whole, in `format` and made for `binding`. */
+export function decodeSnapshot(data: Buffer, format: number, binding: string): Snapshot | undefined {
   if (data.length < 12 || data.toString('latin1', 0, 8) !== MAGIC) return undefined;
   const jsonEnd = 12 + data.readUInt32LE(8);
   if (jsonEnd > data.length) return undefined;
@@ -65,7 +77,7 @@ export function decodeSnapshot(data: Buffer, key: string): Snapshot | undefined 
   } catch {
     return undefined;
   }
-  if (h.key !== key || !Number.isSafeInteger(h.wasm) || !Number.isSafeInteger(h.memory) || !Array.isArray(h.pages)) return undefined;
+  if (h.format !== format || h.binding !== binding || typeof h.source !== 'object' || h.source === null || !Number.isSafeInteger(h.wasm) || !Number.isSafeInteger(h.memory) || !Array.isArray(h.pages)) return undefined;
   if (h.memory % WASM_PAGE !== 0 || jsonEnd + h.wasm + h.pages.length * PAGE !== data.length) return undefined;
   let last = -1;
   for (const p of h.pages) {
@@ -74,7 +86,7 @@ export function decodeSnapshot(data: Buffer, key: string): Snapshot | undefined 
   }
   const pagesAt = jsonEnd + h.wasm;
   return {
-    key,
+    source: h.source,
     wasm: data.subarray(jsonEnd, pagesAt),
     enums: h.enums,
     restore(memory) {

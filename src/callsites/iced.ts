@@ -7,8 +7,9 @@
  * driver. So the first process saves a snapshot (./iced-snapshot.ts) and later ones
  * start from it through a binding of their own (./iced-direct.ts): 5 to 8 ms.
  *
- * The snapshot lives in node_modules/.cache/hvci-build/ (or the temp directory), keyed by
- * iced's version and file sizes; HVCI_CACHE_DIR chooses another directory and
+ * The snapshot lives in node_modules/.cache/hvci-build/ (or the temp directory) and holds
+ * while the iced-x86 files it was made from keep their sizes (npm gives every installed
+ * file the same mtime); HVCI_CACHE_DIR chooses another directory and
  * HVCI_NO_CODE_CACHE=1 turns it off. It is written to a temporary name and renamed, so a
  * reader never sees half a file; a restored instance must decode a test sequence exactly
  * right or it is thrown away and the glue is used. Any failure to read or write the file
@@ -17,10 +18,11 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ENUM_MEMBERS, type IcedApi, type IcedEnums } from './iced-api.js';
 import { compileWasm, DIRECT_EXPORTS, DIRECT_VERSIONS, instantiateDirect, type WasmMemory } from './iced-direct.js';
-import { decodeSnapshot, encodeSnapshot } from './iced-snapshot.js';
+import { decodeSnapshot, encodeSnapshot, type SnapshotSource } from './iced-snapshot.js';
 import { keepExports } from './wasm-exports.js';
 
 /** How iced-x86 was loaded: from a snapshot through our binding, or through its glue. */
@@ -29,10 +31,13 @@ export type IcedBackend = 'direct' | 'glue';
 let loaded: { api: IcedApi; backend: IcedBackend } | undefined;
 
 /** What the first process leaves for saveIcedCache(): a copy of the glue's warmed memory. */
-let pending: { glue: IcedApi; warm: Uint8Array; pkg: IcedPackage; files: string[] } | undefined;
+let pending: { glue: IcedApi; warm: Uint8Array; source: SnapshotSource } | undefined;
 
-/** Format of the snapshot: part of the key, so a new format never reads an old file. */
-const FORMAT = 1;
+/** Format of the snapshot, in its name and header: a new format never reads an old file. */
+const FORMAT = 2;
+const SNAPSHOT = `iced-x86-f${FORMAT}.snapshot`;
+/** Everything the binding takes from a snapshot: when it changes, older snapshots are not used. */
+const BINDING = JSON.stringify([DIRECT_EXPORTS, ENUM_MEMBERS]);
 
 /** mov rax, [rip+0x10]; call [rip+0x1000]; vzeroupper (VEX); vmovups zmm0, zmm1 (EVEX). */
 const PROBE = Uint8Array.from([0x48, 0x8b, 0x05, 0x10, 0, 0, 0, 0xff, 0x15, 0, 0x10, 0, 0, 0xc5, 0xf8, 0x77, 0x62, 0xf1, 0x7c, 0x48, 0x10, 0xc1]);
@@ -47,42 +52,42 @@ export function icedBackend(): IcedBackend | undefined {
   return loaded?.backend;
 }
 
-interface IcedPackage {
-  version: string;
-  wasmPath: string;
-  key: string;
-}
-
 function load(): { api: IcedApi; backend: IcedBackend } {
-  const require = createRequire(import.meta.url);
-  const glue = (): { api: IcedApi; backend: IcedBackend } => ({ api: require('iced-x86') as IcedApi, backend: 'glue' });
-  if (process.env.HVCI_NO_CODE_CACHE) return glue();
-  let pkg: IcedPackage;
-  try {
-    const main = require.resolve('iced-x86');
-    const dir = dirname(main);
-    const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? '';
-    if (!DIRECT_VERSIONS.includes(version)) return glue();
-    const wasmPath = join(dir, 'iced_x86_bg.wasm');
-    pkg = { version, wasmPath, key: `iced-x86-${version}-${statSync(wasmPath).size}-${statSync(main).size}-f${FORMAT}` };
-  } catch {
-    return glue();
-  }
-  const files = cacheFiles(`${pkg.key}.snapshot`, dirname(dirname(pkg.wasmPath)));
-  const saved = readFirst(files);
+  const caching = !process.env.HVCI_NO_CODE_CACHE;
+  // The snapshot is found without resolving iced-x86 (a millisecond and a half): its
+  // header names the files it was made from, and two stats say they are unchanged.
+  const saved = caching ? readFirst(snapshotFiles()) : undefined;
   if (saved) {
-    const api = fromSnapshot(saved, pkg.key);
+    const api = fromSnapshot(saved, (s) => DIRECT_VERSIONS.includes(s.version) && sizeOf(s.wasmPath) === s.wasmSize && sizeOf(s.gluePath) === s.glueSize);
     if (api) return { api, backend: 'direct' };
   }
-  const g = glue();
-  // Builds the decoder's tables in the glue's instance, and keeps a copy of its memory to save.
-  try {
-    if (probe(g.api, true)) pending = { glue: g.api, warm: new Uint8Array(glueMemory(g.api).buffer.slice(0)), pkg, files };
-  } catch {
-    // no snapshot this time
+  const require = createRequire(import.meta.url);
+  const glue = require('iced-x86') as IcedApi;
+  if (caching) {
+    try {
+      const gluePath = require.resolve('iced-x86');
+      const dir = dirname(gluePath);
+      const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? '';
+      const wasmPath = join(dir, 'iced_x86_bg.wasm');
+      // Builds the decoder's tables in the glue's instance, and keeps a copy of its memory to save.
+      if (DIRECT_VERSIONS.includes(version) && probe(glue, true)) {
+        const source = { version, wasmPath, wasmSize: sizeOf(wasmPath), gluePath, glueSize: sizeOf(gluePath) };
+        pending = { glue, warm: new Uint8Array(glueMemory(glue).buffer.slice(0)), source };
+      }
+    } catch {
+      // no snapshot this time
+    }
   }
-  return g;
+  return { api: glue, backend: 'glue' };
 }
+
+const sizeOf = (path: string): number => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return -1;
+  }
+};
 
 /** Writes the snapshot once, after a first analysis (off the path to its result). */
 export function saveIcedCache(): void {
@@ -93,20 +98,20 @@ export function saveIcedCache(): void {
     const enums = Object.fromEntries(
       Object.entries(ENUM_MEMBERS).map(([e, names]) => [e, Object.fromEntries(names.map((n) => [n, (p.glue as unknown as Record<string, Record<string, number>>)[e]![n]]))]),
     ) as unknown as IcedEnums;
-    const wasm = keepExports(readFileSync(p.pkg.wasmPath), DIRECT_EXPORTS);
+    const wasm = keepExports(readFileSync(p.source.wasmPath), DIRECT_EXPORTS);
     const fresh = instantiateDirect(compileWasm(wasm), enums).memory;
-    const data = encodeSnapshot(p.pkg.key, wasm, enums, new Uint8Array(fresh.buffer), p.warm);
+    const data = encodeSnapshot(FORMAT, BINDING, p.source, wasm, enums, new Uint8Array(fresh.buffer), p.warm);
     // Only a snapshot that works is written.
-    if (fromSnapshot(data, p.pkg.key, true)) writeFirst(p.files, data);
+    if (fromSnapshot(data, () => true, true)) writeFirst(snapshotFiles(), data);
   } catch {
     // no snapshot this time
   }
 }
 
-function fromSnapshot(data: Buffer, key: string, withInfo = false): IcedApi | undefined {
+function fromSnapshot(data: Buffer, accept: (source: SnapshotSource) => boolean, withInfo = false): IcedApi | undefined {
   try {
-    const snapshot = decodeSnapshot(data, key);
-    if (!snapshot) return undefined;
+    const snapshot = decodeSnapshot(data, FORMAT, BINDING);
+    if (!snapshot || !accept(snapshot.source)) return undefined;
     const direct = instantiateDirect(compileWasm(snapshot.wasm), snapshot.enums);
     return snapshot.restore(direct.memory) && probe(direct.api, withInfo) ? direct.api : undefined;
   } catch {
@@ -118,10 +123,19 @@ function glueMemory(glue: IcedApi): WasmMemory {
   return (glue as unknown as { __wasm: { memory: WasmMemory } }).__wasm.memory;
 }
 
-/** node_modules/.cache/hvci-build first, then the temp directory, unless HVCI_CACHE_DIR says where. */
-function cacheFiles(name: string, nodeModules: string): string[] {
+/**
+ * HVCI_CACHE_DIR, else node_modules/.cache/hvci-build in the project that installed us (or
+ * in our own checkout), else the temp directory. This module is two levels below the
+ * package root (dist/bundle/, dist/callsites/, src/callsites/).
+ */
+function snapshotFiles(): string[] {
   const override = process.env.HVCI_CACHE_DIR;
-  return override ? [join(override, name)] : [join(nodeModules, '.cache', 'hvci-build', name), join(tmpdir(), 'hvci-build-cache', name)];
+  if (override) return [join(override, SNAPSHOT)];
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  let parent = dirname(root);
+  if (basename(parent).startsWith('@')) parent = dirname(parent);
+  const nodeModules = basename(parent) === 'node_modules' ? parent : join(root, 'node_modules');
+  return [join(nodeModules, '.cache', 'hvci-build', SNAPSHOT), join(tmpdir(), 'hvci-build-cache', SNAPSHOT)];
 }
 
 function writeFirst(files: readonly string[], data: Uint8Array): void {

@@ -101,7 +101,7 @@ export function analyseCallSites(
     if (r.end - r.start <= SWEEP_SPLIT || !frontend.starts) return r;
     let starts = startsOf.get(r.start);
     if (!starts) {
-      starts = frontend.starts(c.bytes.subarray(r.start - c.start, r.end - c.start), r.start, budget);
+      starts = frontend.starts(c, r.start, r.end, budget);
       startsOf.set(r.start, starts);
     }
     let lo = 0;
@@ -124,7 +124,7 @@ export function analyseCallSites(
     }
     for (const { c, start, end } of [...regions.values()].sort((a, b) => a.start - b.start)) {
       if (budget.left <= 0) break;
-      const insns = frontend.decode(c.bytes.subarray(start - c.start, end - c.start), start, budget);
+      const insns = frontend.decode(c, start, end, budget);
       if (budget.left <= 0) {
         incomplete = `call-site analysis stopped after ${INSTRUCTION_BUDGET.toLocaleString('en-US')} instructions (a limit for hostile images); calls from RVA 0x${start.toString(16).toUpperCase()} on were not checked`;
         break;

@@ -114,8 +114,15 @@ export interface Machine {
 }
 
 /** Decodes a region of code into Insn records. `budget.left` counts instructions still allowed. */
+/** Code to decode: an executable section's bytes and the RVA they start at. */
+export interface CodeBytes {
+  readonly bytes: Uint8Array;
+  readonly start: number;
+}
+
 export interface Frontend {
-  decode(bytes: Uint8Array, startRva: number, budget: { left: number }): Insn[];
+  /** The instructions of [from, to) in `code` (the last may run past `to`). */
+  decode(code: CodeBytes, from: number, to: number, budget: { left: number }): Insn[];
   /** Frees what the decoder holds outside the JavaScript heap (iced's wasm objects). */
   dispose(): void;
   /**
@@ -124,7 +131,7 @@ export interface Frontend {
    * through). A light pass (lengths and flow only), so that a sweep decodes fully only the
    * functions that matter. Undefined when decoding everything is cheap anyway (ARM64).
    */
-  starts?(bytes: Uint8Array, startRva: number, budget: { left: number }): number[];
+  starts?(code: CodeBytes, from: number, to: number, budget: { left: number }): number[];
 }
 
 export const bit = (r: number): number => (r >= 0 && r < 32 ? 1 << r : 0);

@@ -4,7 +4,7 @@
  * other instruction iced's InstructionInfoFactory says which registers and memory it
  * writes, and those become unknown.
  */
-import { CMOV_SET, type IcedApi, type IcedInfoFactory, type IcedInstruction } from './iced-api.js';
+import { CMOV_SET, type IcedApi, type IcedDecoder, type IcedInfoFactory, type IcedInstruction } from './iced-api.js';
 import {
   BASE_ABS,
   BASE_OTHER,
@@ -22,6 +22,7 @@ import {
   addrVal,
   bit,
   constVal,
+  type CodeBytes,
   type Effect,
   type Frontend,
   type Insn,
@@ -334,108 +335,119 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
 
   const NO_FALL_THROUGH = new Set<number>([F.UnconditionalBranch, F.IndirectBranch, F.Return, F.Interrupt, F.Exception]);
 
+  // One decoder per section, over all its bytes: made once (each costs a copy into wasm
+  // memory and tens of microseconds), moved to each region.
+  const decoders = new Map<Uint8Array, IcedDecoder>();
+  const decoderAt = (code: CodeBytes, from: number): IcedDecoder => {
+    let decoder = decoders.get(code.bytes);
+    if (!decoder) {
+      decoder = new iced.Decoder(bitness, code.bytes, iced.DecoderOptions.None);
+      decoders.set(code.bytes, decoder);
+    }
+    decoder.position = from - code.start;
+    decoder.ip = BigInt(from);
+    return decoder;
+  };
+  let ins: IcedInstruction | undefined;
+
   return {
     dispose() {
       factory?.free();
       factory = undefined;
+      for (const d of decoders.values()) d.free();
+      decoders.clear();
+      ins?.free();
+      ins = undefined;
     },
-    starts(bytes, startRva, budget) {
-      const out = [startRva];
-      const decoder = new iced.Decoder(bitness, bytes, iced.DecoderOptions.None);
-      const ins = new iced.Instruction();
-      try {
-        decoder.ip = BigInt(startRva);
-        let rva = startRva;
-        let stopped = true; // the last instruction that was not padding does not fall through
-        let gap = false; // inside padding between functions
-        while (decoder.canDecode) {
-          if (budget.left-- <= 0) break;
-          decoder.decodeOut(ins);
-          const mn = ins.mnemonic;
-          if (mn === M.Int3 || mn === M.Nop) {
-            if (stopped || mn === M.Int3) gap = true;
-          } else {
-            if (gap) out.push(rva);
-            gap = false;
-            stopped = ins.isInvalid || NO_FALL_THROUGH.has(ins.flowControl);
-          }
-          rva += ins.length;
+    starts(code, from, to, budget) {
+      const out = [from];
+      const decoder = decoderAt(code, from);
+      const x = (ins ??= new iced.Instruction());
+      let rva = from;
+      let stopped = true; // the last instruction that was not padding does not fall through
+      let gap = false; // inside padding between functions
+      // Ends where the bytes do, as decoder.canDecode would, without a call into wasm per
+      // instruction (every instruction, even an invalid one, has a length).
+      const end = Math.min(to, code.start + code.bytes.length);
+      while (rva < end) {
+        if (budget.left-- <= 0) break;
+        decoder.decodeOut(x);
+        const mn = x.mnemonic;
+        if (mn === M.Int3 || mn === M.Nop) {
+          if (stopped || mn === M.Int3) gap = true;
+        } else {
+          if (gap) out.push(rva);
+          gap = false;
+          stopped = mn === M.INVALID || NO_FALL_THROUGH.has(x.flowControl);
         }
-      } finally {
-        ins.free();
-        decoder.free();
+        rva += x.length;
       }
       return out;
     },
-    decode(bytes, startRva, budget) {
+    decode(code, from, to, budget) {
       const out: Insn[] = [];
-      const decoder = new iced.Decoder(bitness, bytes, iced.DecoderOptions.None);
-      const ins = new iced.Instruction();
-      try {
-        decoder.ip = BigInt(startRva);
-        let rva = startRva;
-        while (decoder.canDecode) {
-          if (budget.left-- <= 0) break;
-          decoder.decodeOut(ins);
-          const len = ins.length;
-          const insn: Insn = { rva, len, flow: FLOW_NEXT, target: -1, viaSlot: -1, viaReg: -1, effects: NO_EFFECTS, padding: false };
-          rva += len;
-          out.push(insn);
-          if (ins.isInvalid) {
-            insn.flow = FLOW_STOP;
-            continue;
-          }
-          const mn = ins.mnemonic;
-          switch (ins.flowControl) {
-            case F.Next:
-              if (mn === M.Nop) insn.padding = true;
-              else {
-                const effects: Effect[] = [];
-                effectsOf(ins, mn, effects);
-                if (effects.length > 0) insn.effects = effects;
-              }
-              break;
-            case F.UnconditionalBranch:
-              if (ins.op0Kind === K.NearBranch64 || ins.op0Kind === K.NearBranch32) {
-                insn.flow = FLOW_JUMP;
-                insn.target = Number(ins.nearBranchTarget & 0xffffffffn);
-              } else insn.flow = FLOW_STOP;
-              break;
-            case F.IndirectBranch:
-              insn.flow = FLOW_INDIRECT_JUMP;
-              branchVia(ins, insn);
-              break;
-            case F.ConditionalBranch:
-              insn.flow = FLOW_COND_JUMP;
-              insn.target = Number(ins.nearBranchTarget & 0xffffffffn);
-              if (mn === M.Loop || mn === M.Loope || mn === M.Loopne) insn.effects = [{ op: 'clobber', mask: bit(1) }];
-              break;
-            case F.Return:
-              insn.flow = FLOW_RETURN;
-              break;
-            case F.Call:
-              insn.flow = FLOW_CALL;
-              insn.target = Number(ins.nearBranchTarget & 0xffffffffn);
-              break;
-            case F.IndirectCall:
-              insn.flow = FLOW_INDIRECT_CALL;
-              branchVia(ins, insn);
-              break;
-            case F.Interrupt:
-            case F.Exception:
-              insn.flow = FLOW_STOP;
-              insn.padding = mn === M.Int3;
-              break;
-            default: {
+      const decoder = decoderAt(code, from);
+      const x = (ins ??= new iced.Instruction());
+      let rva = from;
+      const end = Math.min(to, code.start + code.bytes.length);
+      while (rva < end) {
+        if (budget.left-- <= 0) break;
+        decoder.decodeOut(x);
+        const len = x.length;
+        const mn = x.mnemonic;
+        const insn: Insn = { rva, len, flow: FLOW_NEXT, target: -1, viaSlot: -1, viaReg: -1, effects: NO_EFFECTS, padding: false };
+        rva += len;
+        out.push(insn);
+        if (mn === M.INVALID) {
+          insn.flow = FLOW_STOP;
+          continue;
+        }
+        switch (x.flowControl) {
+          case F.Next:
+            if (mn === M.Nop) insn.padding = true;
+            else {
               const effects: Effect[] = [];
-              generic(ins, effects);
+              effectsOf(x, mn, effects);
               if (effects.length > 0) insn.effects = effects;
             }
+            break;
+          case F.UnconditionalBranch:
+            if (x.op0Kind === K.NearBranch64 || x.op0Kind === K.NearBranch32) {
+              insn.flow = FLOW_JUMP;
+              insn.target = Number(x.nearBranchTarget & 0xffffffffn);
+            } else insn.flow = FLOW_STOP;
+            break;
+          case F.IndirectBranch:
+            insn.flow = FLOW_INDIRECT_JUMP;
+            branchVia(x, insn);
+            break;
+          case F.ConditionalBranch:
+            insn.flow = FLOW_COND_JUMP;
+            insn.target = Number(x.nearBranchTarget & 0xffffffffn);
+            if (mn === M.Loop || mn === M.Loope || mn === M.Loopne) insn.effects = [{ op: 'clobber', mask: bit(1) }];
+            break;
+          case F.Return:
+            insn.flow = FLOW_RETURN;
+            break;
+          case F.Call:
+            insn.flow = FLOW_CALL;
+            insn.target = Number(x.nearBranchTarget & 0xffffffffn);
+            break;
+          case F.IndirectCall:
+            insn.flow = FLOW_INDIRECT_CALL;
+            branchVia(x, insn);
+            break;
+          case F.Interrupt:
+          case F.Exception:
+            insn.flow = FLOW_STOP;
+            insn.padding = mn === M.Int3;
+            break;
+          default: {
+            const effects: Effect[] = [];
+            generic(x, effects);
+            if (effects.length > 0) insn.effects = effects;
           }
         }
-      } finally {
-        ins.free();
-        decoder.free();
       }
       return out;
     },
