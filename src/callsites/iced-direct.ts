@@ -19,6 +19,7 @@ import type {
   IcedUsedMemory,
   IcedUsedRegister,
 } from './iced-api.js';
+import { instantiateWasm, type WasmMemory, type WasmModule } from './wasm-runtime.js';
 
 export const DIRECT_VERSIONS: readonly string[] = ['1.21.0'];
 
@@ -100,22 +101,6 @@ export const DIRECT_IMPORTS = {
   __wbg_instruction_new: 'instruction',
   __wbindgen_throw: 'throw',
 } as const;
-
-// The compiler's lib has no WebAssembly declarations (no DOM lib): the little used here.
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-export type WasmModule = { readonly kind: 'WebAssembly.Module' };
-const WebAssembly = (globalThis as unknown as { WebAssembly: WasmRuntime }).WebAssembly;
-interface WasmRuntime {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { exports: object };
-}
-
-export function compileWasm(bytes: Uint8Array): WasmModule {
-  return new WebAssembly.Module(bytes);
-}
 
 type Fn = (...args: (number | bigint)[]) => number & bigint;
 type Exports = Record<string, Fn> & { memory: WasmMemory };
@@ -276,8 +261,7 @@ export function instantiateDirect(module: WasmModule, enums: IcedEnums): DirectI
       throw new Error(str(ptr!, len!));
     },
   };
-  const instance = new WebAssembly.Instance(module, { __wbindgen_placeholder__: imports });
-  w = instance.exports as unknown as Exports;
+  w = instantiateWasm(module, { __wbindgen_placeholder__: imports }) as Exports;
 
   const classes = { Instruction, UsedRegister, UsedMemory, Decoder } as const;
   for (const [name, rows] of Object.entries(GETTERS) as [keyof typeof GETTERS, readonly (readonly [string, string, Conversion])[]][]) {

@@ -13,7 +13,7 @@
  * changed pages in the order the header lists them.
  */
 import type { IcedEnums } from './iced-api.js';
-import type { WasmMemory } from './iced-direct.js';
+import type { WasmMemory } from './wasm-runtime.js';
 
 const MAGIC = 'HVCIICED';
 const PAGE = 4096;
@@ -66,18 +66,24 @@ export function encodeSnapshot(format: number, binding: string, source: Snapshot
   return Buffer.concat([Buffer.from(MAGIC, 'latin1'), size, json, wasm, ...pages.map((p) => warm.subarray(p * PAGE, (p + 1) * PAGE))]);
 }
 
-/** The snapshot in `data` if it is whole, in `format` and made for `binding`. */
-export function decodeSnapshot(data: Buffer, format: number, binding: string): Snapshot | undefined {
+function readHeader(data: Buffer): { h: Header; jsonEnd: number } | undefined {
   if (data.length < 12 || data.toString('latin1', 0, 8) !== MAGIC) return undefined;
   const jsonEnd = 12 + data.readUInt32LE(8);
   if (jsonEnd > data.length) return undefined;
-  let h: Header;
   try {
-    h = JSON.parse(data.toString('utf8', 12, jsonEnd)) as Header;
+    const h = JSON.parse(data.toString('utf8', 12, jsonEnd)) as Header;
+    return typeof h === 'object' && h !== null && Number.isSafeInteger(h.wasm) && h.wasm >= 0 && jsonEnd + h.wasm <= data.length ? { h, jsonEnd } : undefined;
   } catch {
     return undefined;
   }
-  if (h.format !== format || h.binding !== binding || typeof h.source !== 'object' || h.source === null || !Number.isSafeInteger(h.wasm) || !Number.isSafeInteger(h.memory) || !Array.isArray(h.pages)) return undefined;
+}
+
+/** The snapshot in `data` if it is whole, in `format` and made for `binding`. */
+export function decodeSnapshot(data: Buffer, format: number, binding: string): Snapshot | undefined {
+  const r = readHeader(data);
+  if (!r) return undefined;
+  const { h, jsonEnd } = r;
+  if (h.format !== format || h.binding !== binding || typeof h.source !== 'object' || h.source === null || !Number.isSafeInteger(h.memory) || !Array.isArray(h.pages)) return undefined;
   if (h.memory % WASM_PAGE !== 0 || jsonEnd + h.wasm + h.pages.length * PAGE !== data.length) return undefined;
   let last = -1;
   for (const p of h.pages) {

@@ -21,9 +21,10 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENUM_MEMBERS, type IcedApi, type IcedEnums } from './iced-api.js';
-import { compileWasm, DIRECT_EXPORTS, DIRECT_VERSIONS, instantiateDirect, type WasmMemory } from './iced-direct.js';
+import { DIRECT_EXPORTS, DIRECT_VERSIONS, instantiateDirect } from './iced-direct.js';
 import { decodeSnapshot, encodeSnapshot, type SnapshotSource } from './iced-snapshot.js';
 import { keepExports } from './wasm-exports.js';
+import { compileWasm, type WasmMemory } from './wasm-runtime.js';
 
 /** How iced-x86 was loaded: from a snapshot through our binding, or through its glue. */
 export type IcedBackend = 'direct' | 'glue';
@@ -33,11 +34,12 @@ let loaded: { api: IcedApi; backend: IcedBackend } | undefined;
 /** What the first process leaves for saveIcedCache(): a copy of the glue's warmed memory. */
 let pending: { glue: IcedApi; warm: Uint8Array; source: SnapshotSource } | undefined;
 
-/** Format of the snapshot, in its name and header: a new format never reads an old file. */
-const FORMAT = 2;
-const SNAPSHOT = `iced-x86-f${FORMAT}.snapshot`;
 /** Everything the binding takes from a snapshot: when it changes, older snapshots are not used. */
 const BINDING = JSON.stringify([DIRECT_EXPORTS, ENUM_MEMBERS]);
+
+/** Format of the snapshot, in its name and header: a new format never reads an old file. */
+const SNAPSHOT_FORMAT = 2;
+const SNAPSHOT = `iced-x86-f${SNAPSHOT_FORMAT}.snapshot`;
 
 /** mov rax, [rip+0x10]; call [rip+0x1000]; vzeroupper (VEX); vmovups zmm0, zmm1 (EVEX). */
 const PROBE = Uint8Array.from([0x48, 0x8b, 0x05, 0x10, 0, 0, 0, 0xff, 0x15, 0, 0x10, 0, 0, 0xc5, 0xf8, 0x77, 0x62, 0xf1, 0x7c, 0x48, 0x10, 0xc1]);
@@ -100,7 +102,7 @@ export function saveIcedCache(): void {
     ) as unknown as IcedEnums;
     const wasm = keepExports(readFileSync(p.source.wasmPath), DIRECT_EXPORTS);
     const fresh = instantiateDirect(compileWasm(wasm), enums).memory;
-    const data = encodeSnapshot(FORMAT, BINDING, p.source, wasm, enums, new Uint8Array(fresh.buffer), p.warm);
+    const data = encodeSnapshot(SNAPSHOT_FORMAT, BINDING, p.source, wasm, enums, new Uint8Array(fresh.buffer), p.warm);
     // Only a snapshot that works is written.
     if (fromSnapshot(data, () => true, true)) writeFirst(snapshotFiles(), data);
   } catch {
@@ -108,9 +110,10 @@ export function saveIcedCache(): void {
   }
 }
 
+/** A working decoder from the snapshot in `data`, if it is one that `accept`s. */
 function fromSnapshot(data: Buffer, accept: (source: SnapshotSource) => boolean, withInfo = false): IcedApi | undefined {
   try {
-    const snapshot = decodeSnapshot(data, FORMAT, BINDING);
+    const snapshot = decodeSnapshot(data, SNAPSHOT_FORMAT, BINDING);
     if (!snapshot || !accept(snapshot.source)) return undefined;
     const direct = instantiateDirect(compileWasm(snapshot.wasm), snapshot.enums);
     return snapshot.restore(direct.memory) && probe(direct.api, withInfo) ? direct.api : undefined;
