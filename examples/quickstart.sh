@@ -16,9 +16,9 @@ if [ "$missing" = 1 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y clang-19 lld-19 llvm-19 cmake ninja-build make
 fi
 [ -d node_modules ] || npm ci
-[ -f dist/bundle/check-main.js ] || npm run build
+[ -f dist/bin/hvci-build.cjs ] || npm run build
 ROOT=$PWD
-hvci() { node "$ROOT/bin/hvci-build.js" "$@"; }
+hvci() { node "$ROOT/dist/bin/hvci-build.cjs" "$@"; }
 
 echo "== examples/hello-wdm: hvci-build build (expected to pass)"
 (cd examples/hello-wdm && hvci build --verbose)

@@ -4,6 +4,7 @@ import type { FileResult } from './findings.js';
 import { discoverFiles } from './files/discover.js';
 import { makeReport } from './report/summary.js';
 import type { CheckReport } from './report/types.js';
+import { importModule } from './import-module.js';
 
 export interface CheckFilesOptions extends CheckOptions {
   /** Directory that relative inputs are resolved against (default: process.cwd()). */
@@ -60,7 +61,7 @@ async function checkInWorkers(
   jobs: number,
   onProgress?: (done: number, total: number) => void,
 ): Promise<FileResult[]> {
-  const { Worker } = await import('node:worker_threads');
+  const { Worker } = await importModule<typeof import('node:worker_threads')>('node:worker_threads');
   const results: FileResult[] = new Array(paths.length);
   let next = 0;
   let done = 0;

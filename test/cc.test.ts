@@ -60,7 +60,7 @@ describe('hvci-build cc', () => {
   });
 
   it('hvci-clang-cl is a drop-in for clang-cl', async () => {
-    const bin = fileURLToPath(new URL('../bin/hvci-clang-cl.js', import.meta.url));
+    const bin = fileURLToPath(new URL('../dist/bin/hvci-clang-cl.cjs', import.meta.url));
     const r = await execa(process.execPath, [bin, ...BASE, `/Fo${join(dir, 'd.obj')}`, '--', join(dir, 'needs-auto.c')], { cwd: dir, reject: false });
     expect(r.exitCode, String(r.stderr)).toBe(0);
   });

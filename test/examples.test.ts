@@ -16,8 +16,8 @@ describe('CMake + Ninja through the launcher variables', () => {
     const build = await execa('cmake', ['--build', 'out', '-v'], { cwd: dir, env, reject: false });
     expect(build.exitCode, String(build.stdout) + String(build.stderr)).toBe(0);
     // Both the compile and the link went through hvci-build.
-    expect(String(build.stdout)).toMatch(/hvci-build\.js launch \S*clang-cl/);
-    expect(String(build.stdout)).toMatch(/hvci-build\.js launch \S*lld-link/);
+    expect(String(build.stdout)).toMatch(/hvci-build\.c?js launch \S*clang-cl/);
+    expect(String(build.stdout)).toMatch(/hvci-build\.c?js launch \S*lld-link/);
     const driver = join(dir, 'out', 'cmake_driver.sys');
     expect(checkImage(driver).findings.filter((f) => f.severity !== 'note')).toEqual([]);
     const again = await execa('cmake', ['--build', 'out'], { cwd: dir, env });

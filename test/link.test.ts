@@ -206,7 +206,7 @@ describe('command lines as build systems write them', () => {
   });
 
   it('hvci-lld-link is a drop-in, and the launcher form takes the real linker first', async () => {
-    const bin = fileURLToPath(new URL('../bin/hvci-lld-link.js', import.meta.url));
+    const bin = fileURLToPath(new URL('../dist/bin/hvci-lld-link.cjs', import.meta.url));
     const out1 = join(dir, 'dropin.sys');
     const r1 = await execa(process.execPath, [bin, ...DRIVER_FLAGS, clean, lib, `/out:${out1}`], { cwd: dir, reject: false });
     expect(r1.exitCode).toBe(0);

@@ -7,19 +7,17 @@
  * driver. So the first process saves a snapshot (./iced-snapshot.ts) and later ones
  * start from it through a binding of their own (./iced-direct.ts): 5 to 8 ms.
  *
- * The snapshot lives in node_modules/.cache/hvci-build/ (or the temp directory) and holds
- * while the iced-x86 files it was made from keep their sizes (npm gives every installed
- * file the same mtime); HVCI_CACHE_DIR chooses another directory and
- * HVCI_NO_CODE_CACHE=1 turns it off. It is written to a temporary name and renamed, so a
- * reader never sees half a file; a restored instance must decode a test sequence exactly
- * right or it is thrown away and the glue is used. Any failure to read or write the file
- * falls back silently to the glue.
+ * The snapshot lives in the cache directory (../cache-files.ts) and holds while the
+ * iced-x86 files it was made from keep their sizes (npm gives every installed file the
+ * same mtime). A restored instance must decode a test sequence exactly right or it is
+ * thrown away and the glue is used; any failure to read or write the file falls back
+ * silently to the glue.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cachingEnabled, readCache, writeCache } from '../cache-files.js';
 import { ENUM_MEMBERS, type IcedApi, type IcedEnums } from './iced-api.js';
 import { DIRECT_EXPORTS, DIRECT_VERSIONS, instantiateDirect } from './iced-direct.js';
 import { decodeSnapshot, encodeSnapshot, type SnapshotSource } from './iced-snapshot.js';
@@ -41,6 +39,9 @@ const BINDING = JSON.stringify([DIRECT_EXPORTS, ENUM_MEMBERS]);
 const SNAPSHOT_FORMAT = 2;
 const SNAPSHOT = `iced-x86-f${SNAPSHOT_FORMAT}.snapshot`;
 
+/** hvci-build's root: this module is two levels below it (dist/bundle/, dist/callsites/, src/callsites/). */
+const packageRoot = (): string => fileURLToPath(new URL('../../', import.meta.url));
+
 /** mov rax, [rip+0x10]; call [rip+0x1000]; vzeroupper (VEX); vmovups zmm0, zmm1 (EVEX). */
 const PROBE = Uint8Array.from([0x48, 0x8b, 0x05, 0x10, 0, 0, 0, 0xff, 0x15, 0, 0x10, 0, 0, 0xc5, 0xf8, 0x77, 0x62, 0xf1, 0x7c, 0x48, 0x10, 0xc1]);
 
@@ -55,10 +56,10 @@ export function icedBackend(): IcedBackend | undefined {
 }
 
 function load(): { api: IcedApi; backend: IcedBackend } {
-  const caching = !process.env.HVCI_NO_CODE_CACHE;
+  const caching = cachingEnabled();
   // The snapshot is found without resolving iced-x86 (a millisecond and a half): its
   // header names the files it was made from, and two stats say they are unchanged.
-  const saved = caching ? readFirst(snapshotFiles()) : undefined;
+  const saved = caching ? readCache(SNAPSHOT, packageRoot()) : undefined;
   if (saved) {
     const api = fromSnapshot(saved, (s) => DIRECT_VERSIONS.includes(s.version) && sizeOf(s.wasmPath) === s.wasmSize && sizeOf(s.gluePath) === s.glueSize);
     if (api) return { api, backend: 'direct' };
@@ -104,7 +105,7 @@ export function saveIcedCache(): void {
     const fresh = instantiateDirect(compileWasm(wasm), enums).memory;
     const data = encodeSnapshot(SNAPSHOT_FORMAT, BINDING, p.source, wasm, enums, new Uint8Array(fresh.buffer), p.warm);
     // Only a snapshot that works is written.
-    if (fromSnapshot(data, () => true, true)) writeFirst(snapshotFiles(), data);
+    if (fromSnapshot(data, () => true, true)) writeCache(SNAPSHOT, packageRoot(), data);
   } catch {
     // no snapshot this time
   }
@@ -126,46 +127,8 @@ function glueMemory(glue: IcedApi): WasmMemory {
   return (glue as unknown as { __wasm: { memory: WasmMemory } }).__wasm.memory;
 }
 
-/**
- * HVCI_CACHE_DIR, else node_modules/.cache/hvci-build in the project that installed us (or
- * in our own checkout), else the temp directory. This module is two levels below the
- * package root (dist/bundle/, dist/callsites/, src/callsites/).
- */
-function snapshotFiles(): string[] {
-  const override = process.env.HVCI_CACHE_DIR;
-  if (override) return [join(override, SNAPSHOT)];
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  let parent = dirname(root);
-  if (basename(parent).startsWith('@')) parent = dirname(parent);
-  const nodeModules = basename(parent) === 'node_modules' ? parent : join(root, 'node_modules');
-  return [join(nodeModules, '.cache', 'hvci-build', SNAPSHOT), join(tmpdir(), 'hvci-build-cache', SNAPSHOT)];
-}
 
-function writeFirst(files: readonly string[], data: Uint8Array): void {
-  for (const file of files) {
-    try {
-      mkdirSync(dirname(file), { recursive: true });
-      // Unique per process and per worker thread: each writes its own, then renames.
-      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-      writeFileSync(tmp, data);
-      renameSync(tmp, file);
-      return;
-    } catch {
-      // not writable: try the next place
-    }
-  }
-}
 
-function readFirst(files: readonly string[]): Buffer | undefined {
-  for (const f of files) {
-    try {
-      return readFileSync(f);
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-}
 
 /**
  * Decodes PROBE and checks every instruction. On a fresh instance (`withInfo`) this also

@@ -26,7 +26,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const env = envWithoutShims(process.env);
   const shimDir = mkdtempSync(join(tmpdir(), 'hvci-shims-'));
   try {
-    const bin = fileURLToPath(new URL('../../bin/hvci-build.js', import.meta.url));
+    const bin = fileURLToPath(new URL('../../dist/bin/hvci-build.cjs', import.meta.url));
     for (const [tool, real] of realTools(env, config)) {
       const shim = join(shimDir, tool);
       const kind = tool.startsWith('clang-cl') ? 'cc' : 'link';

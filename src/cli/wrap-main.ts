@@ -7,7 +7,7 @@ import { linkCommand } from './link-command.js';
 import { runCommand } from './run-command.js';
 import { runCli } from './run-cli.js';
 
-/** The commands that build (bundle dist/bundle/wrap-main.js); bin/hvci-build.js sends these here. */
+/** The commands that build (bundle dist/bundle/wrap-main.cjs); dist/bin/hvci-build.cjs sends these here. */
 export function run(argv: string[]): Promise<void> {
   return runCli(argv, {
     link: (a) => linkCommand(a),

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RULES_BY_ID } from '../rules/index.js';
 import { ConfigError, defaultConfig, validateConfig, type ResolvedConfig } from './schema.js';
+import { importModule } from '../import-module.js';
+import { privateTempDir } from '../cache-files.js';
 
 export const MODULE_NAME = 'hvci';
 
@@ -97,7 +98,7 @@ async function loadConfigFile(filepath: string): Promise<unknown> {
 
 async function importConfig(filepath: string): Promise<unknown> {
   try {
-    const mod = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
+    const mod = await importModule<{ default?: unknown }>(pathToFileURL(filepath).href);
     return mod.default ?? mod;
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
@@ -106,7 +107,7 @@ async function importConfig(filepath: string): Promise<unknown> {
 }
 
 async function loadWithCosmiconfig(filepath: string): Promise<unknown> {
-  const { cosmiconfig } = await import('cosmiconfig');
+  const { cosmiconfig } = await importModule<typeof import('cosmiconfig')>('cosmiconfig');
   const explorer = cosmiconfig(MODULE_NAME, { searchPlaces: [...SEARCH_PLACES], cache: false });
   let result;
   try {
@@ -135,7 +136,9 @@ async function loadTsConfig(filepath: string): Promise<unknown> {
   // The whole path and the contents: two projects' configs never share a cache entry.
   const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   const key = createHash('sha256').update(filepath).update('\0').update(source).digest('hex').slice(0, 40);
-  const cacheDir = join(tmpdir(), `hvci-build-config-cache-${process.getuid?.() ?? 0}`);
+  // The cached file is run: only in a directory nobody else can write to.
+  const cacheDir = privateTempDir('hvci-build-config-cache');
+  if (!cacheDir) return loadWithCosmiconfig(filepath);
   const cached = join(cacheDir, `${key}.mjs`);
   if (!existsSync(cached)) {
     let code: string;
@@ -162,7 +165,6 @@ async function loadTsConfig(filepath: string): Promise<unknown> {
     if (!/\bexport\s+default\b/.test(code)) throw new ConfigError(filepath, '', 'has no default export (export default { ... })');
     if (/^\s*import[\s{*'"]|\bimport\s*\(|\brequire\s*\(/m.test(code)) return loadWithCosmiconfig(filepath);
     try {
-      mkdirSync(cacheDir, { recursive: true });
       const tmp = `${cached}.${process.pid}.tmp`;
       writeFileSync(tmp, code);
       renameSync(tmp, cached);
@@ -171,7 +173,7 @@ async function loadTsConfig(filepath: string): Promise<unknown> {
     }
   }
   try {
-    const mod = (await import(pathToFileURL(cached).href)) as { default?: unknown };
+    const mod = await importModule<{ default?: unknown }>(pathToFileURL(cached).href);
     return mod.default;
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { looksLikePe } from './pe-signature.js';
+import { importModule } from '../import-module.js';
 
 export interface DiscoverOptions {
   cwd: string;
@@ -60,7 +61,7 @@ function globFor(dir: string, tail: string, base: string): string {
 }
 
 async function expand(pattern: string, cwd: string, ignore: readonly string[]): Promise<string[]> {
-  const { globby } = await import('globby');
+  const { globby } = await importModule<typeof import('globby')>('globby');
   const found = await globby(pattern, {
     cwd,
     absolute: true,

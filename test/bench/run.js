@@ -10,7 +10,7 @@ import { largeDriver, sizeMB } from './make-large-driver.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cache = join(root, 'test/.cache/bench');
-const bin = join(root, 'bin/hvci-build.js');
+const bin = join(root, 'dist/bin/hvci-build.cjs');
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
 

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../bin/hvci-build.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../dist/bin/hvci-build.cjs', import.meta.url));
 
 export interface CliResult {
   exitCode: number;

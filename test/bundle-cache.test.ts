@@ -1,0 +1,157 @@
+// The CLI's code cache (src/cli/bundle-cache.ts): written once per bundle and profile,
+// reused, replaced when damaged or built again, never needed for a correct result.
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { checksum32, privateTempDir } from '../src/cache-files.js';
+import { buildFixture } from './fixtures/build.js';
+import { runCli } from './helpers/cli.js';
+import { prng } from './helpers/image-edit.js';
+import { tempDir } from './helpers/toolchain.js';
+
+let driver: string;
+const dirs: string[] = [];
+const cacheDir = (): string => {
+  const d = tempDir('code-cache');
+  dirs.push(d);
+  return d;
+};
+const caches = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.v8cache')).sort();
+
+beforeAll(async () => {
+  driver = await buildFixture('callsite-pool-x64-o2');
+}, 600_000);
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('checksum32', () => {
+  it('changes with any one byte, at any offset, and does not depend on alignment', () => {
+    const rand = prng(11);
+    const data = Uint8Array.from({ length: 1003 }, () => Math.floor(rand() * 256));
+    const sum = checksum32(data);
+    for (let i = 0; i < data.length; i++) {
+      const copy = Uint8Array.from(data);
+      copy[i] = copy[i]! ^ (1 << (i % 8));
+      expect(checksum32(copy), `byte ${i}`).not.toBe(sum);
+    }
+    const shifted = new Uint8Array(data.length + 1);
+    shifted.set(data, 1);
+    expect(checksum32(shifted.subarray(1))).toBe(sum);
+    expect(checksum32(data.subarray(0, 1002))).not.toBe(sum);
+  });
+});
+
+describe('privateTempDir', () => {
+  it('makes a directory only this user may enter, and refuses one that others may write to', () => {
+    const prefix = `hvci-test-private-${process.pid}`;
+    const dir = privateTempDir(prefix)!;
+    dirs.push(dir);
+    expect(dir).toBeDefined();
+    if (process.platform === 'win32') return;
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(privateTempDir(prefix)).toBe(dir);
+    chmodSync(dir, 0o777);
+    expect(privateTempDir(prefix)).toBeUndefined();
+    chmodSync(dir, 0o700);
+    // A symbolic link planted in its place is refused too.
+    const planted = `hvci-test-planted-${process.pid}`;
+    const target = tempDir('planted-target');
+    dirs.push(target);
+    chmodSync(target, 0o700);
+    const link = join(tmpdir(), process.getuid ? `${planted}-${process.getuid()}` : planted);
+    symlinkSync(target, link);
+    dirs.push(link);
+    expect(privateTempDir(planted)).toBeUndefined();
+  });
+});
+
+describe('the code cache of the CLI bundles', () => {
+  it('is written by the first run of a command, one per profile, and read (not rewritten) by the next', async () => {
+    const dir = cacheDir();
+    const env = { HVCI_CACHE_DIR: dir };
+    const first = await runCli(['check', '--format', 'json', driver], { env });
+    expect(first.exitCode, first.stderr).toBe(1);
+    expect(caches(dir)).toEqual([expect.stringMatching(/^check-main-check-[0-9a-z-]+-node[\d.]+-\w+\.v8cache$/)]);
+    const file = join(dir, caches(dir)[0]!);
+    const before = statSync(file).mtimeMs;
+    const again = await runCli(['check', '--format', 'json', driver], { env });
+    expect(again.stdout).toBe(first.stdout);
+    expect(statSync(file).mtimeMs).toBe(before);
+    // Without call sites, and another command: caches of their own.
+    await runCli(['check', '--no-callsites', driver], { env });
+    await runCli(['rules'], { env });
+    expect(caches(dir).map((f) => f.replace(/-[0-9a-z]+-[0-9a-z]+-[0-9a-z]+-[0-9a-z]+-node.*/, ''))).toEqual([
+      'check-main-check',
+      'check-main-check-headers',
+      'check-main-rules',
+    ]);
+  });
+
+  it('a damaged cache is refused and replaced; the result is the same', async () => {
+    const dir = cacheDir();
+    const env = { HVCI_CACHE_DIR: dir };
+    const first = await runCli(['check', '--format', 'json', driver], { env });
+    const file = join(dir, caches(dir)[0]!);
+    const good = readFileSync(file);
+    const bad = Buffer.from(good);
+    const rand = prng(3);
+    for (let i = 0; i < bad.length; i += 1 + Math.floor(rand() * 256)) bad[i] = Math.floor(rand() * 256);
+    writeFileSync(file, bad);
+    const again = await runCli(['check', '--format', 'json', driver], { env });
+    expect(again.exitCode, again.stderr).toBe(1);
+    expect(again.stdout).toBe(first.stdout);
+    expect(readFileSync(file).equals(bad)).toBe(false);
+  });
+
+  it('damage V8 would not notice (its data past the header) is caught by the checksum, not by a crash', async () => {
+    const dir = cacheDir();
+    const env = { HVCI_CACHE_DIR: dir };
+    const first = await runCli(['check', '--format', 'json', driver], { env });
+    const file = join(dir, caches(dir)[0]!);
+    const bad = readFileSync(file);
+    for (let i = 256; i < bad.length; i += 997) bad[i]! ^= 0x5a;
+    writeFileSync(file, bad);
+    const again = await runCli(['check', '--format', 'json', driver], { env });
+    expect(again.exitCode, again.stderr).toBe(1);
+    expect(again.stdout).toBe(first.stdout);
+  });
+
+  it('the cache of an older build of the bundle is removed when the new one is written; other profiles stay', async () => {
+    const dir = cacheDir();
+    const env = { HVCI_CACHE_DIR: dir };
+    const older = 'check-main-check-1a-2b-3c-4d-node20.0.0-x64.v8cache';
+    const other = 'check-main-check-headers-1a-2b-3c-4d-node20.0.0-x64.v8cache';
+    writeFileSync(join(dir, older), 'stale');
+    writeFileSync(join(dir, other), 'another profile');
+    await runCli(['check', driver], { env });
+    const now = caches(dir);
+    expect(now).not.toContain(older);
+    expect(now).toContain(other);
+    expect(now.filter((f) => f.startsWith('check-main-check-') && !f.includes('headers'))).toHaveLength(1);
+  });
+
+  it('HVCI_NO_CODE_CACHE=1 writes nothing', async () => {
+    const dir = cacheDir();
+    const r = await runCli(['check', '--format', 'json', driver], { env: { HVCI_CACHE_DIR: dir, HVCI_NO_CODE_CACHE: '1' } });
+    expect(r.exitCode).toBe(1);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('dynamic imports work from the cached bundle: an ES module config and a glob', async () => {
+    const dir = cacheDir();
+    const project = tempDir('mjs-config');
+    dirs.push(project);
+    writeFileSync(join(project, 'hvci.config.mjs'), 'export default { rules: { "exec-pool-type": "off", "unknown-pool-type": "off" } };');
+    writeFileSync(join(project, 'a.sys'), readFileSync(driver));
+    for (let run = 0; run < 2; run++) {
+      const r = await runCli(['check', '--format', 'json', '**/*.sys'], { cwd: project, env: { HVCI_CACHE_DIR: dir } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const rules: string[] = JSON.parse(r.stdout).files[0].findings.map((f: { rule: string }) => f.rule);
+      expect(rules).not.toContain('exec-pool-type');
+      expect(rules).toContain('affected-ddi-import');
+    }
+  });
+});
