@@ -10,6 +10,7 @@
  * this user owns and nobody else may enter.
  */
 import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -85,24 +86,13 @@ export function writeCache(name: string, packageRoot: string, data: Uint8Array):
 }
 
 /**
- * A 32-bit checksum of `data`, to refuse a damaged cache file before V8 reads it (V8
- * checks only the length of compiled code, and aborts the process on bad bytes). Four
- * lanes of multiply-xor over 32-bit words: about 1.7 ms for 200 KB in a fresh process,
- * where loading node:zlib or node:crypto for a native one costs more.
+ * CRC-32 of `data`, to refuse a damaged cache file before V8 reads it (V8 checks only the
+ * length of compiled code, and aborts the process on bad bytes). node:zlib loads the
+ * stream modules, which writing to stdout loads anyway: 0.8 ms net, against 2 ms for a
+ * checksum in JavaScript in a fresh process.
  */
-export function checksum32(data: Uint8Array): number {
-  const bytes = data.byteOffset % 4 === 0 ? data : Uint8Array.from(data);
-  const words = new Int32Array(bytes.buffer, bytes.byteOffset, (bytes.length >> 4) << 2);
-  let a = 0x243f6a88;
-  let b = 0x85a308d3;
-  let c = 0x13198a2e;
-  let d = 0x03707344;
-  for (let j = 0; j < words.length; j += 4) {
-    a = Math.imul(a ^ words[j]!, 0x9e3779b1);
-    b = Math.imul(b ^ words[j + 1]!, 0x85ebca6b);
-    c = Math.imul(c ^ words[j + 2]!, 0xc2b2ae35);
-    d = Math.imul(d ^ words[j + 3]!, 0x27d4eb2f);
-  }
-  for (let i = words.length * 4; i < bytes.length; i++) a = Math.imul(a ^ bytes[i]!, 0x9e3779b1);
-  return (Math.imul(a, 3) ^ Math.imul(b, 5) ^ Math.imul(c, 7) ^ d ^ bytes.length) >>> 0;
+export function crc32(data: Uint8Array): number {
+  return zlib().crc32(data);
 }
+
+const zlib = (): typeof import('node:zlib') => createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');

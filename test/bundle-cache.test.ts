@@ -4,7 +4,7 @@ import { chmodSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { checksum32, privateTempDir } from '../src/cache-files.js';
+import { privateTempDir } from '../src/cache-files.js';
 import { buildFixture } from './fixtures/build.js';
 import { runCli } from './helpers/cli.js';
 import { prng } from './helpers/image-edit.js';
@@ -25,23 +25,6 @@ beforeAll(async () => {
 
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-describe('checksum32', () => {
-  it('changes with any one byte, at any offset, and does not depend on alignment', () => {
-    const rand = prng(11);
-    const data = Uint8Array.from({ length: 1003 }, () => Math.floor(rand() * 256));
-    const sum = checksum32(data);
-    for (let i = 0; i < data.length; i++) {
-      const copy = Uint8Array.from(data);
-      copy[i] = copy[i]! ^ (1 << (i % 8));
-      expect(checksum32(copy), `byte ${i}`).not.toBe(sum);
-    }
-    const shifted = new Uint8Array(data.length + 1);
-    shifted.set(data, 1);
-    expect(checksum32(shifted.subarray(1))).toBe(sum);
-    expect(checksum32(data.subarray(0, 1002))).not.toBe(sum);
-  });
 });
 
 describe('privateTempDir', () => {

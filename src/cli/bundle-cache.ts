@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { cachingEnabled, checksum32, readCache, writeCache } from '../cache-files.js';
+import { cachingEnabled, crc32, readCache, writeCache } from '../cache-files.js';
 import { IMPORT_HOOK } from '../import-module.js';
 import { EXIT } from './errors.js';
 
@@ -50,7 +50,7 @@ export async function runBundle(name: string, command: string, argv: string[], i
   }
 }
 
-// Our header: magic, the length and a checksum of V8's data that follows.
+// Our header: magic, the length and the CRC-32 of V8's data that follows.
 const MAGIC = 'HVCIV8C1';
 const HEADER = 16;
 
@@ -81,7 +81,7 @@ function wrap(data: Buffer): Buffer {
   const header = Buffer.alloc(HEADER);
   header.write(MAGIC, 0, 'latin1');
   header.writeUInt32LE(data.length, 8);
-  header.writeUInt32LE(checksum32(data), 12);
+  header.writeUInt32LE(crc32(data), 12);
   return Buffer.concat([header, data]);
 }
 
@@ -89,7 +89,11 @@ function wrap(data: Buffer): Buffer {
 function unwrap(file: Buffer | undefined): Buffer | undefined {
   if (!file || file.length < HEADER || file.toString('latin1', 0, 8) !== MAGIC) return undefined;
   const data = file.subarray(HEADER);
-  return file.readUInt32LE(8) === data.length && file.readUInt32LE(12) === checksum32(data) ? data : undefined;
+  try {
+    return file.readUInt32LE(8) === data.length && file.readUInt32LE(12) === crc32(data) ? data : undefined;
+  } catch {
+    return undefined; // no zlib.crc32 (Node before 20.15)
+  }
 }
 
 /** Removes the caches of other builds of this bundle and profile, beside the one just written. */
