@@ -14,11 +14,11 @@ const bin = join(root, 'dist/bin/hvci-build.cjs');
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
 
-function time(argv, runs, cwd = root, okCodes = [0, 1]) {
+function time(argv, runs, cwd = root, okCodes = [0, 1], extraEnv = {}) {
   const samples = [];
   for (let i = 0; i < runs + 2; i++) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0], argv.slice(1), { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync(argv[0], argv.slice(1), { env: { ...env, ...extraEnv }, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.error) throw r.error;
     if (!okCodes.includes(r.status)) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -62,6 +62,12 @@ const floor = time([node, join(root, 'test/bench/floor.js'), large], 15);
 const readobjMs = time(['sh', '-c', `"${readobj}" --sections --coff-imports --coff-basereloc "${large}" > /dev/null`], 3);
 row('check --no-callsites, 25 MB driver, 1M relocs', largeHeaders, 'floor (headers + relocs)', floor, (r) => r <= 1.3);
 row('check, 25 MB driver, with call sites', largeCheck, 'same, --no-callsites', largeHeaders, (r) => r <= 1.3);
+// The figures above are with the caches a first run leaves (the CLI's compiled code,
+// iced-x86's snapshot, in node_modules/.cache/hvci-build). Without them, every run:
+const largeCold = time([node, bin, 'check', large], 7, root, [0, 1], { HVCI_NO_CODE_CACHE: '1' });
+const largeHeadersCold = time([node, bin, 'check', '--no-callsites', large], 7, root, [0, 1], { HVCI_NO_CODE_CACHE: '1' });
+row('  without caches: check, with call sites', largeCold, 'with caches', largeCheck);
+row('  without caches: check --no-callsites', largeHeadersCold, 'with caches', largeHeaders);
 // llvm-readobj reads what the header rules read (sections, imports, relocations): compared
 // with the check that does the same work, not with the one that also disassembles.
 const vsReadobj = readobjMs / largeHeaders;
