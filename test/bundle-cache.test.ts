@@ -73,33 +73,32 @@ describe('the code cache of the CLI bundles', () => {
     ]);
   });
 
-  it('a damaged cache is refused and replaced; the result is the same', async () => {
-    const dir = cacheDir();
-    const env = { HVCI_CACHE_DIR: dir };
-    const first = await runCli(['check', '--format', 'json', driver], { env });
-    const file = join(dir, caches(dir)[0]!);
-    const good = readFileSync(file);
-    const bad = Buffer.from(good);
-    const rand = prng(3);
-    for (let i = 0; i < bad.length; i += 1 + Math.floor(rand() * 256)) bad[i] = Math.floor(rand() * 256);
-    writeFileSync(file, bad);
-    const again = await runCli(['check', '--format', 'json', driver], { env });
-    expect(again.exitCode, again.stderr).toBe(1);
-    expect(again.stdout).toBe(first.stdout);
-    expect(readFileSync(file).equals(bad)).toBe(false);
-  });
-
-  it('damage V8 would not notice (its data past the header) is caught by the checksum, not by a crash', async () => {
+  /** Damages the cache a first check wrote, then checks again: no crash, the same result, a new cache. */
+  async function damaged(damage: (bytes: Buffer) => void): Promise<void> {
     const dir = cacheDir();
     const env = { HVCI_CACHE_DIR: dir };
     const first = await runCli(['check', '--format', 'json', driver], { env });
     const file = join(dir, caches(dir)[0]!);
     const bad = readFileSync(file);
-    for (let i = 256; i < bad.length; i += 997) bad[i]! ^= 0x5a;
+    damage(bad);
     writeFileSync(file, bad);
     const again = await runCli(['check', '--format', 'json', driver], { env });
     expect(again.exitCode, again.stderr).toBe(1);
     expect(again.stdout).toBe(first.stdout);
+    expect(readFileSync(file).equals(bad)).toBe(false);
+  }
+
+  it('a damaged cache is refused and replaced; the result is the same', async () => {
+    const rand = prng(3);
+    await damaged((b) => {
+      for (let i = 0; i < b.length; i += 1 + Math.floor(rand() * 256)) b[i] = Math.floor(rand() * 256);
+    });
+  });
+
+  it('damage V8 would not notice (its data past the header) is caught by the checksum, not by a crash', async () => {
+    await damaged((b) => {
+      for (let i = 256; i < b.length; i += 997) b[i] = b[i]! ^ 0x5a;
+    });
   });
 
   it('the cache of an older build of the bundle is removed when the new one is written; other profiles stay', async () => {
