@@ -13,6 +13,9 @@ describe('hvci-build doctor', () => {
     }
     // Debian 12's plain llvm-lib is LLVM 14; the newer versioned one is chosen.
     expect(r.stdout).not.toMatch(/llvm-lib +\S+ \(LLVM 14/);
+    expect(r.stdout).toMatch(/^decoder +iced-x86, (from its snapshot|through its own glue)/m);
+    const off = await runCli(['doctor'], { env: { HVCI_NO_CODE_CACHE: '1' } });
+    expect(off.stdout).toMatch(/^decoder +iced-x86, through its own glue \(caches off/m);
   });
 
   it('names what is missing and how to install it', async () => {

@@ -3,6 +3,8 @@ import { runProcess } from '../process/run-process.js';
 import { findConfigFile, loadConfig } from '../config/load-config.js';
 import { isExecutable, type ToolName } from '../toolchain/find-tool.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
+import { cachingEnabled } from '../cache-files.js';
+import { icedBackend, loadIced } from '../callsites/iced.js';
 
 const TOOLS: readonly { name: ToolName; needed: string }[] = [
   { name: 'clang-cl', needed: 'hvci-build cc, build' },
@@ -36,9 +38,22 @@ export async function doctorCommand(): Promise<number> {
     }
     lines.push(`${t.name.padEnd(13)} ${path} (LLVM ${await toolVersion(t.name, path)})`);
   }
+  lines.push(`${'decoder'.padEnd(13)} ${decoderLine()}`);
   if (missing > 0) lines.push('', 'install: apt-get install -y clang-19 lld-19 llvm-19 (Debian/Ubuntu), or set toolchain paths in the config');
   process.stdout.write(lines.join('\n') + '\n');
   return missing > 0 ? 2 : 0;
+}
+
+/** Which way the call-site analysis loads iced-x86 (./bundle-cache.ts and ../callsites/iced.ts say why it matters). */
+function decoderLine(): string {
+  try {
+    loadIced();
+  } catch (err) {
+    return `iced-x86 does not load: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  return icedBackend() === 'direct'
+    ? 'iced-x86, from its snapshot in the cache'
+    : `iced-x86, through its own glue${cachingEnabled() ? ' (the first call-site analysis saves a snapshot)' : ' (caches off: HVCI_NO_CODE_CACHE)'}`;
 }
 
 /** clang-cl and lld-link say their version; llvm-lib and llvm-dlltool do not, so their path tells. */
