@@ -1,20 +1,22 @@
 /**
  * Where hvci-build keeps what it computes once and reuses (iced-x86's snapshot, the CLI's
  * compiled code): HVCI_CACHE_DIR if set, else node_modules/.cache/hvci-build in the
- * project that installed us (or in our own checkout), else a directory of our own in the
- * temp directory. HVCI_NO_CODE_CACHE=1 turns all of it off. Failing to read or write is
- * never an error.
+ * project that installed us (or in our own checkout), else a directory of our own (in the
+ * temp directory; on Windows in %LOCALAPPDATA%). HVCI_NO_CODE_CACHE=1 turns all of it
+ * off. Failing to read or write is never an error.
  *
- * Some of these files are run (compiled code, a config's JavaScript), so a place anyone
- * else can write to is never used: in the shared temp directory only a directory that
- * this user owns and nobody else may enter.
+ * Some of these files are run (compiled code, a config's JavaScript), so a directory
+ * someone else can write to is never used: it must belong to this user (or root) and be
+ * writable by nobody else. Only the last directory of the path is checked.
  */
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
 export const cachingEnabled = (): boolean => !process.env.HVCI_NO_CODE_CACHE;
+
+const POSIX = process.platform !== 'win32' && typeof process.getuid === 'function';
 
 /** The places for the cache file `name`, best first; `packageRoot` is hvci-build's own root. */
 function* places(name: string, packageRoot: string): Generator<string> {
@@ -27,35 +29,68 @@ function* places(name: string, packageRoot: string): Generator<string> {
   if (basename(parent).startsWith('@')) parent = dirname(parent);
   const nodeModules = basename(parent) === 'node_modules' ? parent : join(packageRoot, 'node_modules');
   yield join(nodeModules, '.cache', 'hvci-build', name);
-  // Checked only when the first place fails.
-  const own = privateTempDir('hvci-build-cache');
+  // Looked at only when the first place fails.
+  const own = privateDir('hvci-build-cache');
   if (own) yield join(own, name);
 }
 
+/** True for a directory of this user's (or root's) that nobody else can write to. */
+function trusted(dir: string): boolean {
+  if (!POSIX) return true; // ACLs, not modes: the places used on Windows are the user's own
+  try {
+    const st = statSync(dir);
+    return st.isDirectory() && (st.uid === process.getuid!() || st.uid === 0) && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * `prefix`-`uid` in the temp directory, made if missing, if it is a real directory that
- * this user owns and that nobody else can read or write; undefined otherwise. (On Windows
- * the temp directory is the user's own.)
+ * A directory for this user alone: `prefix`-`uid` in the temp directory, made with mode
+ * 0700 if missing, and refused if it is a symbolic link, another user's, or writable by
+ * others (one readable by others is closed first). On Windows, `prefix` in %LOCALAPPDATA%
+ * (a shared temp directory such as C:\Windows\Temp would let others make it first).
  */
-export function privateTempDir(prefix: string): string | undefined {
-  const uid = process.getuid?.();
-  const dir = join(tmpdir(), uid === undefined ? prefix : `${prefix}-${uid}`);
+export function privateDir(prefix: string): string | undefined {
+  if (!POSIX) {
+    const base = process.env.LOCALAPPDATA;
+    if (!base) return undefined;
+    const dir = join(base, 'hvci-build', prefix);
+    try {
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    } catch {
+      return undefined;
+    }
+  }
+  const uid = process.getuid!();
+  const dir = join(tmpdir(), `${prefix}-${uid}`);
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
   }
-  if (uid === undefined) return dir;
   try {
     const st = lstatSync(dir);
-    return st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0 ? dir : undefined;
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
+    if ((st.mode & 0o077) !== 0) chmodQuietly(dir);
+    return dir;
   } catch {
     return undefined;
   }
 }
 
+function chmodQuietly(dir: string): void {
+  try {
+    chmodSync(dir, 0o700);
+  } catch {
+    // readable by others, still not writable by them: usable
+  }
+}
+
 export function readCache(name: string, packageRoot: string): Buffer | undefined {
   for (const file of places(name, packageRoot)) {
+    if (!trusted(dirname(file))) continue;
     try {
       return readFileSync(file);
     } catch {
@@ -71,28 +106,45 @@ export function readCache(name: string, packageRoot: string): Buffer | undefined
  */
 export function writeCache(name: string, packageRoot: string, data: Uint8Array): string | undefined {
   for (const file of places(name, packageRoot)) {
+    // Made as nobody else may write, whatever the umask.
     try {
-      mkdirSync(dirname(file), { recursive: true });
-      // Unique per process and per worker thread: each writes its own, then renames.
-      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+    } catch {
+      continue;
+    }
+    if (!trusted(dirname(file))) continue;
+    // Unique per process and per worker thread: each writes its own, then renames.
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
       writeFileSync(tmp, data);
       renameSync(tmp, file);
       return file;
     } catch {
-      // not writable: try the next place
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // never written
+      }
     }
   }
   return undefined;
 }
 
 /**
- * CRC-32 of `data`, to refuse a damaged cache file before V8 reads it (V8 checks only the
+ * CRC-32 of `data`, to refuse a damaged cache file before it is used (V8 checks only the
  * length of compiled code, and aborts the process on bad bytes). node:zlib loads the
  * stream modules, which writing to stdout loads anyway: 0.8 ms net, against 2 ms for a
  * checksum in JavaScript in a fresh process.
  */
-export function crc32(data: Uint8Array): number {
-  return zlib().crc32(data);
+export function crc32(data: Uint8Array, value?: number): number {
+  return zlib().crc32(data, value);
 }
 
 const zlib = (): typeof import('node:zlib') => createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+
+/** A short name for a string (FNV-1a, 32 bits), to keep apart the caches of different installs or versions. */
+export function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
+}

@@ -2,9 +2,11 @@
 // reused, replaced when damaged or built again, never needed for a correct result.
 import { chmodSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { privateTempDir } from '../src/cache-files.js';
+import { privateDir, shortHash } from '../src/cache-files.js';
 import { buildFixture } from './fixtures/build.js';
 import { runCli } from './helpers/cli.js';
 import { prng } from './helpers/image-edit.js';
@@ -27,17 +29,22 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe('privateTempDir', () => {
+describe('privateDir', () => {
   it('makes a directory only this user may enter, and refuses one that others may write to', () => {
     const prefix = `hvci-test-private-${process.pid}`;
-    const dir = privateTempDir(prefix)!;
+    const dir = privateDir(prefix)!;
     dirs.push(dir);
     expect(dir).toBeDefined();
     if (process.platform === 'win32') return;
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(privateTempDir(prefix)).toBe(dir);
+    expect(privateDir(prefix)).toBe(dir);
+    // Readable by others (an older hvci-build made it so): closed, and used.
+    chmodSync(dir, 0o755);
+    expect(privateDir(prefix)).toBe(dir);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    // Writable by others: refused.
     chmodSync(dir, 0o777);
-    expect(privateTempDir(prefix)).toBeUndefined();
+    expect(privateDir(prefix)).toBeUndefined();
     chmodSync(dir, 0o700);
     // A symbolic link planted in its place is refused too.
     const planted = `hvci-test-planted-${process.pid}`;
@@ -47,7 +54,7 @@ describe('privateTempDir', () => {
     const link = join(tmpdir(), process.getuid ? `${planted}-${process.getuid()}` : planted);
     symlinkSync(target, link);
     dirs.push(link);
-    expect(privateTempDir(planted)).toBeUndefined();
+    expect(privateDir(planted)).toBeUndefined();
   });
 });
 
@@ -66,7 +73,8 @@ describe('the code cache of the CLI bundles', () => {
     // Without call sites, and another command: caches of their own.
     await runCli(['check', '--no-callsites', driver], { env });
     await runCli(['rules'], { env });
-    expect(caches(dir).map((f) => f.replace(/-[0-9a-z]+-[0-9a-z]+-[0-9a-z]+-[0-9a-z]+-node.*/, ''))).toEqual([
+    // profile, a hash of the bundle's path, then its size, times and inode, and Node's version
+    expect(caches(dir).map((f) => f.replace(/(-[0-9a-z]+){5}-node.*/, '')).sort()).toEqual([
       'check-main-check',
       'check-main-check-headers',
       'check-main-rules',
@@ -104,15 +112,39 @@ describe('the code cache of the CLI bundles', () => {
   it('the cache of an older build of the bundle is removed when the new one is written; other profiles stay', async () => {
     const dir = cacheDir();
     const env = { HVCI_CACHE_DIR: dir };
-    const older = 'check-main-check-1a-2b-3c-4d-node20.0.0-x64.v8cache';
-    const other = 'check-main-check-headers-1a-2b-3c-4d-node20.0.0-x64.v8cache';
+    const bundle = shortHash(fileURLToPath(new URL('../dist/bundle/check-main.cjs', import.meta.url)));
+    const older = `check-main-check-${bundle}-1a-2b-3c-4d-node20.0.0-x64.v8cache`;
+    const other = `check-main-check-headers-${bundle}-1a-2b-3c-4d-node20.0.0-x64.v8cache`;
+    const otherCheckout = 'check-main-check-zzzz-1a-2b-3c-4d-node20.0.0-x64.v8cache';
+    writeFileSync(join(dir, otherCheckout), 'another checkout of hvci-build');
     writeFileSync(join(dir, older), 'stale');
     writeFileSync(join(dir, other), 'another profile');
     await runCli(['check', driver], { env });
     const now = caches(dir);
     expect(now).not.toContain(older);
     expect(now).toContain(other);
-    expect(now.filter((f) => f.startsWith('check-main-check-') && !f.includes('headers'))).toHaveLength(1);
+    expect(now).toContain(otherCheckout);
+    expect(now.filter((f) => f.startsWith(`check-main-check-${bundle}-`))).toHaveLength(1);
+  });
+
+  it('a cache directory others can write to is neither read nor written', async () => {
+    // What another user could plant: a code cache of the right name and a right CRC over
+    // bad data, which V8 would abort on.
+    const good = cacheDir();
+    await runCli(['check', driver], { env: { HVCI_CACHE_DIR: good } });
+    const name = caches(good)[0]!;
+    const planted = readFileSync(join(good, name));
+    for (let i = 256; i < planted.length; i += 997) planted[i] = planted[i]! ^ 0x5a;
+    planted.writeUInt32LE(crc32(planted.subarray(16)), 12);
+    const open = cacheDir();
+    chmodSync(open, 0o777);
+    writeFileSync(join(open, name), planted);
+    const r = await runCli(['check', '--format', 'json', driver], { env: { HVCI_CACHE_DIR: open } });
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(readdirSync(open)).toEqual([name]);
+    // The same file in a directory of the user's own is read: that is what the check prevents.
+    chmodSync(open, 0o700);
+    expect((await runCli(['check', driver], { env: { HVCI_CACHE_DIR: open } })).exitCode).not.toBe(1);
   });
 
   it('HVCI_NO_CODE_CACHE=1 writes nothing', async () => {

@@ -227,6 +227,12 @@ describe('snapshots', () => {
     expect(decodeSnapshot(data.subarray(0, data.length - 1), 3, 'b1')).toBeUndefined();
     expect(decodeSnapshot(Buffer.concat([data, Buffer.alloc(1)]), 3, 'b1')).toBeUndefined();
     expect(decodeSnapshot(Buffer.from('not a snapshot at all'), 3, 'b1')).toBeUndefined();
+    // One bit anywhere, in the header, the wasm or a page: the CRC refuses it.
+    for (const at of [14, 20, data.length - 8, data.length - 4096 - 1]) {
+      const flipped = Buffer.from(data);
+      flipped[at] = flipped[at]! ^ 0x10;
+      expect(decodeSnapshot(flipped, 3, 'b1'), `byte ${at}`).toBeUndefined();
+    }
     const badJson = Buffer.from(data);
     badJson[14] = 0x7b;
     expect(decodeSnapshot(badJson, 3, 'b1')).toBeUndefined();

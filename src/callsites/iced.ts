@@ -17,7 +17,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachingEnabled, readCache, writeCache } from '../cache-files.js';
+import { cachingEnabled, readCache, shortHash, writeCache } from '../cache-files.js';
 import { ENUM_MEMBERS, type IcedApi, type IcedEnums } from './iced-api.js';
 import { DIRECT_EXPORTS, DIRECT_VERSIONS, instantiateDirect } from './iced-direct.js';
 import { decodeSnapshot, encodeSnapshot, type SnapshotSource } from './iced-snapshot.js';
@@ -36,8 +36,9 @@ let pending: { glue: IcedApi; warm: Uint8Array; source: SnapshotSource } | undef
 const BINDING = JSON.stringify([DIRECT_EXPORTS, ENUM_MEMBERS]);
 
 /** Format of the snapshot, in its name and header: a new format never reads an old file. */
-const SNAPSHOT_FORMAT = 2;
-const SNAPSHOT = `iced-x86-f${SNAPSHOT_FORMAT}.snapshot`;
+const SNAPSHOT_FORMAT = 3;
+// Named for the binding too: two versions of hvci-build sharing a cache keep one each.
+const SNAPSHOT = `iced-x86-f${SNAPSHOT_FORMAT}-${shortHash(BINDING)}.snapshot`;
 
 /** hvci-build's root: this module is two levels below it (dist/bundle/, dist/callsites/, src/callsites/). */
 const packageRoot = (): string => fileURLToPath(new URL('../../', import.meta.url));

@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { cachingEnabled, crc32, readCache, writeCache } from '../cache-files.js';
+import { cachingEnabled, crc32, readCache, shortHash, writeCache } from '../cache-files.js';
 import { IMPORT_HOOK } from '../import-module.js';
 import { EXIT } from './errors.js';
 
@@ -60,7 +60,9 @@ function compile(file: string, source: string, profile: string): Script {
   if (!cachingEnabled()) return new Script(wrapped, { filename: file });
   const st = statSync(file, { bigint: true });
   const id = [st.size, st.mtimeNs, st.ctimeNs, st.ino].map((n) => n.toString(36)).join('-');
-  const name = `${profile}-${id}-node${process.versions.node}-${process.arch}.v8cache`;
+  // The bundle's path too: checkouts sharing HVCI_CACHE_DIR keep one cache each.
+  const prefix = `${profile}-${shortHash(file)}-`;
+  const name = `${prefix}${id}-node${process.versions.node}-${process.arch}.v8cache`;
   const root = join(dirname(file), '..', '..');
   const cachedData = unwrap(readCache(name, root));
   const script = new Script(wrapped, { filename: file, ...(cachedData ? { cachedData } : {}) });
@@ -68,7 +70,7 @@ function compile(file: string, source: string, profile: string): Script {
     process.once('exit', () => {
       try {
         const written = writeCache(name, root, wrap(script.createCachedData()));
-        if (written) removeOlder(written, `${profile}-`);
+        if (written) removeOlder(written, prefix);
       } catch {
         // no cache this time
       }

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { RULES_BY_ID } from '../rules/index.js';
 import { ConfigError, defaultConfig, validateConfig, type ResolvedConfig } from './schema.js';
 import { importModule } from '../import-module.js';
-import { privateTempDir } from '../cache-files.js';
+import { privateDir } from '../cache-files.js';
 
 export const MODULE_NAME = 'hvci';
 
@@ -137,7 +137,7 @@ async function loadTsConfig(filepath: string): Promise<unknown> {
   const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   const key = createHash('sha256').update(filepath).update('\0').update(source).digest('hex').slice(0, 40);
   // The cached file is run: only in a directory nobody else can write to.
-  const cacheDir = privateTempDir('hvci-build-config-cache');
+  const cacheDir = privateDir('hvci-build-config-cache');
   if (!cacheDir) return loadWithCosmiconfig(filepath);
   const cached = join(cacheDir, `${key}.mjs`);
   if (!existsSync(cached)) {
