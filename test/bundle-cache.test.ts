@@ -6,7 +6,7 @@ import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { privateDir, shortHash } from '../src/cache-files.js';
+import { privateDir, readCache, shortHash, writeCache } from '../src/cache-files.js';
 import { buildFixture } from './fixtures/build.js';
 import { runCli } from './helpers/cli.js';
 import { prng } from './helpers/image-edit.js';
@@ -27,6 +27,35 @@ beforeAll(async () => {
 
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('cache files', () => {
+  it('come back whole or not at all: one bit flipped anywhere, another magic, a cut file are refused', () => {
+    const dir = cacheDir();
+    const saved = process.env.HVCI_CACHE_DIR;
+    process.env.HVCI_CACHE_DIR = dir;
+    try {
+      const rand = prng(5);
+      const body = Buffer.from(Array.from({ length: 10000 }, () => Math.floor(rand() * 256)));
+      const file = writeCache('t.bin', dir, 'TESTMAGC', body)!;
+      expect(file).toBe(join(dir, 't.bin'));
+      expect(readCache('t.bin', dir, 'TESTMAGC')!.equals(body)).toBe(true);
+      expect(readCache('t.bin', dir, 'OTHERMAG')).toBeUndefined();
+      const good = readFileSync(file);
+      for (const at of [9, 13, 16, 5000, good.length - 1]) {
+        const bad = Buffer.from(good);
+        bad[at] = bad[at]! ^ 0x10;
+        writeFileSync(file, bad);
+        expect(readCache('t.bin', dir, 'TESTMAGC'), `byte ${at}`).toBeUndefined();
+      }
+      writeFileSync(file, good.subarray(0, good.length - 1));
+      expect(readCache('t.bin', dir, 'TESTMAGC')).toBeUndefined();
+      expect(readdirSync(dir)).toEqual(['t.bin']); // no .tmp left behind
+    } finally {
+      if (saved === undefined) delete process.env.HVCI_CACHE_DIR;
+      else process.env.HVCI_CACHE_DIR = saved;
+    }
+  });
 });
 
 describe('privateDir', () => {

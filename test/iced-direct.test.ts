@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENUM_MEMBERS, type IcedApi, type IcedEnums, type IcedInstruction } from '../src/callsites/iced-api.js';
+import { enumsOf, type IcedApi, type IcedInstruction } from '../src/callsites/iced-api.js';
 import { CALLS, DIRECT_EXPORTS, DIRECT_IMPORTS, DIRECT_VERSIONS, GETTERS, instantiateDirect } from '../src/callsites/iced-direct.js';
 import { compileWasm } from '../src/callsites/wasm-runtime.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/callsites/iced-snapshot.js';
@@ -19,9 +19,7 @@ const glue = require('iced-x86') as IcedApi & Record<string, unknown>;
 const icedDir = dirname(require.resolve('iced-x86'));
 const wasmBytes = readFileSync(join(icedDir, 'iced_x86_bg.wasm'));
 const version = (JSON.parse(readFileSync(join(icedDir, 'package.json'), 'utf8')) as { version: string }).version;
-const enums = Object.fromEntries(
-  Object.entries(ENUM_MEMBERS).map(([e, names]) => [e, Object.fromEntries(names.map((n) => [n, (glue[e] as Record<string, number>)[n]]))]),
-) as unknown as IcedEnums;
+const enums = enumsOf(glue);
 const { WebAssembly } = globalThis as unknown as {
   WebAssembly: { Module: { new (b: Uint8Array): object; exports(m: object): { name: string }[]; imports(m: object): { module: string; name: string }[] } };
 };
@@ -227,14 +225,8 @@ describe('snapshots', () => {
     expect(decodeSnapshot(data.subarray(0, data.length - 1), 3, 'b1')).toBeUndefined();
     expect(decodeSnapshot(Buffer.concat([data, Buffer.alloc(1)]), 3, 'b1')).toBeUndefined();
     expect(decodeSnapshot(Buffer.from('not a snapshot at all'), 3, 'b1')).toBeUndefined();
-    // One bit anywhere, in the header, the wasm or a page: the CRC refuses it.
-    for (const at of [14, 20, data.length - 8, data.length - 4096 - 1]) {
-      const flipped = Buffer.from(data);
-      flipped[at] = flipped[at]! ^ 0x10;
-      expect(decodeSnapshot(flipped, 3, 'b1'), `byte ${at}`).toBeUndefined();
-    }
     const badJson = Buffer.from(data);
-    badJson[14] = 0x7b;
+    badJson[6] = 0x7b;
     expect(decodeSnapshot(badJson, 3, 'b1')).toBeUndefined();
   });
 });

@@ -103,3 +103,11 @@ export interface IcedApi extends IcedEnums {
   InstructionInfoFactory: new () => IcedInfoFactory;
   MemorySizeExt: { size(memorySize: number): number };
 }
+
+/** The values of ENUM_MEMBERS, taken from iced's own glue (whose enums hold all members). */
+export function enumsOf(glue: object): IcedEnums {
+  const all = glue as Record<string, Record<string, number>>;
+  return Object.fromEntries(
+    Object.entries(ENUM_MEMBERS).map(([e, names]) => [e, Object.fromEntries(names.map((n) => [n, all[e]![n]]))]),
+  ) as unknown as IcedEnums;
+}

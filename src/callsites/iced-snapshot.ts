@@ -9,17 +9,16 @@
  * pointer, is back at its initial value between calls. The loader still decodes a test
  * sequence with every restored instance and throws the file away if it comes out wrong.
  *
- * Layout: "HVCIICED", u32 LE header length, u32 LE CRC-32 of all that follows, the header
- * (JSON), the wasm module, then the changed pages in the order the header lists them. The
- * CRC matters: a damaged page can leave the test decode right and the analysis wrong.
+ * Layout: u32 LE header length, the header (JSON), the wasm module, then the changed pages
+ * in the order the header lists them. The cache file around it carries a CRC-32
+ * (../cache-files.ts), which matters: a damaged page can leave the test decode right and
+ * the analysis wrong.
  */
 import type { IcedEnums } from './iced-api.js';
-import { crc32 } from '../cache-files.js';
 import type { WasmMemory } from './wasm-runtime.js';
 
-const MAGIC = 'HVCIICED';
-/** Where the header starts, after the magic, its length and the CRC. */
-const START = 16;
+/** Where the header starts, after its length. */
+const START = 4;
 const PAGE = 4096;
 const WASM_PAGE = 65536;
 
@@ -65,18 +64,15 @@ export function encodeSnapshot(format: number, binding: string, source: Snapshot
   }
   const header: Header = { format, binding, source, wasm: wasm.length, memory: warm.length, pages, enums };
   const json = Buffer.from(JSON.stringify(header));
-  const body = Buffer.concat([json, wasm, ...pages.map((p) => warm.subarray(p * PAGE, (p + 1) * PAGE))]);
-  const head = Buffer.alloc(START);
-  head.write(MAGIC, 0, 'latin1');
-  head.writeUInt32LE(json.length, 8);
-  head.writeUInt32LE(crc32(body), 12);
-  return Buffer.concat([head, body]);
+  const length = Buffer.alloc(START);
+  length.writeUInt32LE(json.length);
+  return Buffer.concat([length, json, wasm, ...pages.map((p) => warm.subarray(p * PAGE, (p + 1) * PAGE))]);
 }
 
 function readHeader(data: Buffer): { h: Header; jsonEnd: number } | undefined {
-  if (data.length < START || data.toString('latin1', 0, 8) !== MAGIC) return undefined;
-  const jsonEnd = START + data.readUInt32LE(8);
-  if (jsonEnd > data.length || data.readUInt32LE(12) !== crc32(data.subarray(START))) return undefined;
+  if (data.length < START) return undefined;
+  const jsonEnd = START + data.readUInt32LE(0);
+  if (jsonEnd > data.length) return undefined;
   try {
     const h = JSON.parse(data.toString('utf8', START, jsonEnd)) as Header;
     return typeof h === 'object' && h !== null && Number.isSafeInteger(h.wasm) && h.wasm >= 0 && jsonEnd + h.wasm <= data.length ? { h, jsonEnd } : undefined;

@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachingEnabled, readCache, shortHash, writeCache } from '../cache-files.js';
-import { ENUM_MEMBERS, type IcedApi, type IcedEnums } from './iced-api.js';
+import { ENUM_MEMBERS, enumsOf, type IcedApi } from './iced-api.js';
 import { DIRECT_EXPORTS, DIRECT_VERSIONS, instantiateDirect } from './iced-direct.js';
 import { decodeSnapshot, encodeSnapshot, type SnapshotSource } from './iced-snapshot.js';
 import { keepExports } from './wasm-exports.js';
@@ -33,12 +33,14 @@ let loaded: { api: IcedApi; backend: IcedBackend } | undefined;
 let pending: { glue: IcedApi; warm: Uint8Array; source: SnapshotSource } | undefined;
 
 /** Everything the binding takes from a snapshot: when it changes, older snapshots are not used. */
-const BINDING = JSON.stringify([DIRECT_EXPORTS, ENUM_MEMBERS]);
+let binding: string | undefined;
+const bindingId = (): string => (binding ??= JSON.stringify([DIRECT_EXPORTS, ENUM_MEMBERS]));
 
 /** Format of the snapshot, in its name and header: a new format never reads an old file. */
-const SNAPSHOT_FORMAT = 3;
+const SNAPSHOT_FORMAT = 4;
+const MAGIC = 'HVCIICED';
 // Named for the binding too: two versions of hvci-build sharing a cache keep one each.
-const SNAPSHOT = `iced-x86-f${SNAPSHOT_FORMAT}-${shortHash(BINDING)}.snapshot`;
+const snapshotName = (): string => `iced-x86-f${SNAPSHOT_FORMAT}-${shortHash(bindingId())}.snapshot`;
 
 /** hvci-build's root: this module is two levels below it (dist/bundle/, dist/callsites/, src/callsites/). */
 const packageRoot = (): string => fileURLToPath(new URL('../../', import.meta.url));
@@ -60,7 +62,7 @@ function load(): { api: IcedApi; backend: IcedBackend } {
   const caching = cachingEnabled();
   // The snapshot is found without resolving iced-x86 (a millisecond and a half): its
   // header names the files it was made from, and two stats say they are unchanged.
-  const saved = caching ? readCache(SNAPSHOT, packageRoot()) : undefined;
+  const saved = caching ? readCache(snapshotName(), packageRoot(), MAGIC) : undefined;
   if (saved) {
     const api = fromSnapshot(saved, (s) => DIRECT_VERSIONS.includes(s.version) && sizeOf(s.wasmPath) === s.wasmSize && sizeOf(s.gluePath) === s.glueSize);
     if (api) return { api, backend: 'direct' };
@@ -99,14 +101,12 @@ export function saveIcedCache(): void {
   pending = undefined;
   if (!p) return;
   try {
-    const enums = Object.fromEntries(
-      Object.entries(ENUM_MEMBERS).map(([e, names]) => [e, Object.fromEntries(names.map((n) => [n, (p.glue as unknown as Record<string, Record<string, number>>)[e]![n]]))]),
-    ) as unknown as IcedEnums;
+    const enums = enumsOf(p.glue);
     const wasm = keepExports(readFileSync(p.source.wasmPath), DIRECT_EXPORTS);
     const fresh = instantiateDirect(compileWasm(wasm), enums).memory;
-    const data = encodeSnapshot(SNAPSHOT_FORMAT, BINDING, p.source, wasm, enums, new Uint8Array(fresh.buffer), p.warm);
+    const data = encodeSnapshot(SNAPSHOT_FORMAT, bindingId(), p.source, wasm, enums, new Uint8Array(fresh.buffer), p.warm);
     // Only a snapshot that works is written.
-    if (fromSnapshot(data, () => true, true)) writeCache(SNAPSHOT, packageRoot(), data);
+    if (fromSnapshot(data, () => true, true)) writeCache(snapshotName(), packageRoot(), MAGIC, data);
   } catch {
     // no snapshot this time
   }
@@ -115,7 +115,7 @@ export function saveIcedCache(): void {
 /** A working decoder from the snapshot in `data`, if it is one that `accept`s. */
 function fromSnapshot(data: Buffer, accept: (source: SnapshotSource) => boolean, withInfo = false): IcedApi | undefined {
   try {
-    const snapshot = decodeSnapshot(data, SNAPSHOT_FORMAT, BINDING);
+    const snapshot = decodeSnapshot(data, SNAPSHOT_FORMAT, bindingId());
     if (!snapshot || !accept(snapshot.source)) return undefined;
     const direct = instantiateDirect(compileWasm(snapshot.wasm), snapshot.enums);
     return snapshot.restore(direct.memory) && probe(direct.api, withInfo) ? direct.api : undefined;
@@ -127,8 +127,6 @@ function fromSnapshot(data: Buffer, accept: (source: SnapshotSource) => boolean,
 function glueMemory(glue: IcedApi): WasmMemory {
   return (glue as unknown as { __wasm: { memory: WasmMemory } }).__wasm.memory;
 }
-
-
 
 
 /**

@@ -8,20 +8,20 @@
  * called: one per bundle and profile (the command, and whether call sites are analysed).
  * V8 accepts data for any source of the same length, so the file's name also carries the
  * bundle's size, times and inode, which change whenever it is rewritten; and V8 aborts
- * the process on damaged data, so the file carries a checksum, checked first. It is
- * written once, when the process exits, where ../cache-files.ts says (HVCI_NO_CODE_CACHE=1:
- * never), and replaces the caches of older builds of that bundle and profile.
+ * the process on damaged data, which ../cache-files.ts refuses by its CRC first. It is
+ * written once, when the process exits (HVCI_NO_CODE_CACHE=1: never), and replaces the
+ * caches of older builds of that bundle and profile.
  *
- * The entry points (../bin/, built to dist/bin/) are CommonJS, like this module and the bundles: an ES module
- * entry makes Node build a namespace for each built-in module it imports, which for
- * node:fs loads all of its streams (2.5 ms).
+ * The entry points (../bin/, built to dist/bin/) are CommonJS, like this module and the
+ * bundles: an ES module entry makes Node build a namespace for each built-in module it
+ * imports, which for node:fs loads all of its streams (2.5 ms).
  */
 import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { cachingEnabled, crc32, readCache, shortHash, writeCache } from '../cache-files.js';
+import { cachingEnabled, readCache, shortHash, writeCache } from '../cache-files.js';
 import { IMPORT_HOOK } from '../import-module.js';
 import { EXIT } from './errors.js';
 
@@ -50,9 +50,7 @@ export async function runBundle(name: string, command: string, argv: string[], i
   }
 }
 
-// Our header: magic, the length and the CRC-32 of V8's data that follows.
 const MAGIC = 'HVCIV8C1';
-const HEADER = 16;
 
 function compile(file: string, source: string, profile: string): Script {
   // The same wrapper as Node's for CommonJS, so the bundle sees what a required file would.
@@ -64,12 +62,12 @@ function compile(file: string, source: string, profile: string): Script {
   const prefix = `${profile}-${shortHash(file)}-`;
   const name = `${prefix}${id}-node${process.versions.node}-${process.arch}.v8cache`;
   const root = join(dirname(file), '..', '..');
-  const cachedData = unwrap(readCache(name, root));
+  const cachedData = readCache(name, root, MAGIC);
   const script = new Script(wrapped, { filename: file, ...(cachedData ? { cachedData } : {}) });
   if (!cachedData || script.cachedDataRejected) {
     process.once('exit', () => {
       try {
-        const written = writeCache(name, root, wrap(script.createCachedData()));
+        const written = writeCache(name, root, MAGIC, script.createCachedData());
         if (written) removeOlder(written, prefix);
       } catch {
         // no cache this time
@@ -77,25 +75,6 @@ function compile(file: string, source: string, profile: string): Script {
     });
   }
   return script;
-}
-
-function wrap(data: Buffer): Buffer {
-  const header = Buffer.alloc(HEADER);
-  header.write(MAGIC, 0, 'latin1');
-  header.writeUInt32LE(data.length, 8);
-  header.writeUInt32LE(crc32(data), 12);
-  return Buffer.concat([header, data]);
-}
-
-/** V8's data in a cache file, if the file is whole and undamaged. */
-function unwrap(file: Buffer | undefined): Buffer | undefined {
-  if (!file || file.length < HEADER || file.toString('latin1', 0, 8) !== MAGIC) return undefined;
-  const data = file.subarray(HEADER);
-  try {
-    return file.readUInt32LE(8) === data.length && file.readUInt32LE(12) === crc32(data) ? data : undefined;
-  } catch {
-    return undefined; // no zlib.crc32 (Node before 20.15)
-  }
 }
 
 /** Removes the caches of other builds of this bundle and profile, beside the one just written. */
