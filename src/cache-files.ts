@@ -10,10 +10,11 @@
  * writable by nobody else. Only the last directory of the path is checked. Every file
  * carries a CRC-32 of its contents, checked before they are handed out.
  */
-import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { writeAtomically } from './files/write-atomically.js';
 
 export const cachingEnabled = (): boolean => !process.env.HVCI_NO_CODE_CACHE;
 
@@ -115,10 +116,7 @@ export function readCache(name: string, packageRoot: string, magic: string): Buf
 
 const FRAME = 16;
 
-/**
- * Writes `body` framed (see readCache) to the first place that takes it, under a
- * temporary name then renamed, so a reader never sees half a file. Returns where it wrote.
- */
+/** Writes `body` framed (see readCache) to the first place that takes it; returns where. */
 export function writeCache(name: string, packageRoot: string, magic: string, body: Uint8Array): string | undefined {
   const frame = Buffer.alloc(FRAME);
   frame.write(magic, 0, 8, 'latin1');
@@ -133,18 +131,11 @@ export function writeCache(name: string, packageRoot: string, magic: string, bod
       continue;
     }
     if (!trusted(dirname(file))) continue;
-    // Unique per process and per worker thread: each writes its own, then renames.
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      writeFileSync(tmp, data);
-      renameSync(tmp, file);
+      writeAtomically(file, data);
       return file;
     } catch {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // never written
-      }
+      // not writable: the next place
     }
   }
   return undefined;

@@ -1,12 +1,13 @@
 // The CLI's code cache (src/cli/bundle-cache.ts): written once per bundle and profile,
 // reused, replaced when damaged or built again, never needed for a correct result.
-import { chmodSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { privateDir, readCache, shortHash, writeCache } from '../src/cache-files.js';
+import { writeAtomically } from '../src/files/write-atomically.js';
 import { buildFixture } from './fixtures/build.js';
 import { runCli } from './helpers/cli.js';
 import { prng } from './helpers/image-edit.js';
@@ -55,6 +56,19 @@ describe('cache files', () => {
       if (saved === undefined) delete process.env.HVCI_CACHE_DIR;
       else process.env.HVCI_CACHE_DIR = saved;
     }
+  });
+});
+
+describe('writeAtomically', () => {
+  it('leaves no temporary file when the rename fails, and throws', () => {
+    const dir = cacheDir();
+    mkdirSync(join(dir, 'taken'));
+    writeFileSync(join(dir, 'taken', 'x'), 'a directory is in the way');
+    expect(() => writeAtomically(join(dir, 'taken'), 'data')).toThrow();
+    expect(readdirSync(dir)).toEqual(['taken']);
+    writeAtomically(join(dir, 'file'), 'data');
+    expect(readFileSync(join(dir, 'file'), 'utf8')).toBe('data');
+    expect(readdirSync(dir).sort()).toEqual(['file', 'taken']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeAtomically } from '../files/write-atomically.js';
 
 /** What a step was built from: its command and the size and time of every input. */
 export interface StepRecord {
@@ -25,10 +26,8 @@ export function loadState(path: string): BuildState {
 
 export function saveState(path: string, state: BuildState): void {
   mkdirSync(dirname(path), { recursive: true });
-  // Write then rename, so a build killed midway never leaves half a state file.
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state));
-  renameSync(tmp, path);
+  // A build killed midway never leaves half a state file.
+  writeAtomically(path, JSON.stringify(state));
 }
 
 export function commandKey(parts: readonly string[]): string {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -6,6 +6,7 @@ import { RULES_BY_ID } from '../rules/index.js';
 import { ConfigError, defaultConfig, validateConfig, type ResolvedConfig } from './schema.js';
 import { importModule } from '../import-module.js';
 import { privateDir } from '../cache-files.js';
+import { writeAtomically } from '../files/write-atomically.js';
 
 export const MODULE_NAME = 'hvci';
 
@@ -165,9 +166,7 @@ async function loadTsConfig(filepath: string): Promise<unknown> {
     if (!/\bexport\s+default\b/.test(code)) throw new ConfigError(filepath, '', 'has no default export (export default { ... })');
     if (/^\s*import[\s{*'"]|\bimport\s*\(|\brequire\s*\(/m.test(code)) return loadWithCosmiconfig(filepath);
     try {
-      const tmp = `${cached}.${process.pid}.tmp`;
-      writeFileSync(tmp, code);
-      renameSync(tmp, cached);
+      writeAtomically(cached, code);
     } catch {
       return loadWithCosmiconfig(filepath);
     }
