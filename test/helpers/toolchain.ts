@@ -9,12 +9,20 @@ export const FIXTURE_SRC = fileURLToPath(new URL('../fixtures/src/', import.meta
 export const FIXTURE_INCLUDE = fileURLToPath(new URL('../fixtures/include/', import.meta.url));
 export const FIXTURE_DEF = fileURLToPath(new URL('../fixtures/lib/ntoskrnl.def', import.meta.url));
 
-/** All test scratch directories live here; the global setup empties it at the start of a run. */
-export const TEST_TMP = join(tmpdir(), 'hvci-build-tests');
+/**
+ * This run's scratch directory: made by the global setup with mkdtemp and handed to the
+ * workers through the environment, so two suites (two checkouts, or a helper's) never share
+ * or delete each other's files. A test file run without the global setup gets its own.
+ */
+export function testTmp(): string {
+  process.env.HVCI_TEST_TMP ??= mkdtempSync(join(tmpdir(), 'hvci-build-tests-'));
+  return process.env.HVCI_TEST_TMP;
+}
 
 export function tempDir(prefix: string): string {
-  mkdirSync(TEST_TMP, { recursive: true });
-  return mkdtempSync(join(TEST_TMP, `${prefix}-`));
+  const root = testTmp();
+  mkdirSync(root, { recursive: true });
+  return mkdtempSync(join(root, `${prefix}-`));
 }
 
 /** Compiles one fixture source to an x64 object with the bare clang-cl (no wrapper). */
