@@ -1,11 +1,10 @@
-import { analyseCallSites } from './callsites/index.js';
+import { analyseCallSites, type CallSiteAnalysis, type CallTarget } from './callsites/index.js';
 import type { ArgValue, FileResult, Finding, Severity } from './findings.js';
 import { MalformedImageError, hex } from './pe/errors.js';
 import { parseImage, type PeImage } from './pe/image.js';
 import { bufferSource, fileSource, type ByteSource } from './pe/source.js';
 import { RULES, RULES_BY_ID } from './rules/index.js';
-import { CALLSITE_TARGETS } from './rules/unknown-pool-type.js';
-import type { Detection, RuleContext } from './rules/types.js';
+import type { Detection, Rule, RuleContext } from './rules/types.js';
 import { finalSeverity, type SeverityPolicy } from './severity.js';
 
 export interface CheckOptions {
@@ -19,72 +18,102 @@ export interface CheckOptions {
   callsites?: boolean;
 }
 
-/** The rules that read call-site analysis; when all are off, the analysis is skipped. */
-const CALLSITE_RULES = ['exec-pool-type', 'exec-page-protection', 'exec-mdl-mapping', 'unknown-pool-type'];
+/**
+ * A bug in hvci-build met while checking a file: not a verdict on the file. The CLI reports
+ * it in one line with exit code 3.
+ */
+export class InternalCheckError extends Error {
+  constructor(
+    readonly path: string,
+    override readonly cause: unknown,
+  ) {
+    super(`checking ${path} failed inside hvci-build (${cause instanceof Error ? cause.message : String(cause)}); please report this with the file`);
+    this.name = 'InternalCheckError';
+  }
+}
 
 /**
  * Checks one image, given as a path or as its bytes, and returns the findings.
  * Never throws for a bad image: an inconsistent file gives one `malformed`
- * finding, an unreadable one an `unreadable` finding.
+ * finding, an unreadable one an `unreadable` finding. A bug throws InternalCheckError.
  */
 export function checkImage(input: string | Uint8Array, options: CheckOptions = {}, displayPath?: string): FileResult {
   const path = displayPath ?? (typeof input === 'string' ? input : '<buffer>');
+  try {
+    return check(input, options, path);
+  } catch (err) {
+    throw err instanceof InternalCheckError ? err : new InternalCheckError(path, err);
+  }
+}
+
+function check(input: string | Uint8Array, options: CheckOptions, path: string): FileResult {
   const policy: SeverityPolicy = { overrides: options.rules ?? {}, strict: options.strict ?? false };
   const findings: Finding[] = [];
-  const emit = (rule: string, d: Detection): void => {
-    const meta = RULES_BY_ID.get(rule)!.meta;
-    const severity = finalSeverity(policy, rule, d.defaultSeverity ?? meta.defaultSeverity);
+  const severityOf = (rule: Rule, d?: Detection): Severity | 'off' =>
+    finalSeverity(policy, rule.meta.id, d?.defaultSeverity ?? rule.meta.defaultSeverity);
+  const emit = (rule: Rule, d: Detection): void => {
+    const severity = severityOf(rule, d);
     if (severity === 'off') return;
-    const finding: Finding = { rule, severity, message: formatMessage(meta.message, d.args), args: d.args };
+    const meta = rule.meta;
+    const template = (d.messageId !== undefined ? meta.messages?.[d.messageId] : undefined) ?? meta.message;
+    const finding: Finding = { rule: meta.id, severity, message: formatMessage(template, d.args), args: d.args };
     if (d.section !== undefined) finding.section = d.section;
     if (d.rva !== undefined) finding.rva = d.rva;
     if (d.offset !== undefined) finding.offset = d.offset;
     if (d.length !== undefined) finding.length = d.length;
     findings.push(finding);
   };
+  const engineRule = (id: string): Rule => RULES_BY_ID.get(id)!;
+  // A rule that is off does no work; a rule may still lower its own default per finding,
+  // so only a rule whose every severity is off is skipped.
+  const enabled = RULES.filter((r) => r.check && (severityOf(r) !== 'off' || finalSeverity(policy, r.meta.id, 'note') !== 'off'));
 
   let src: ByteSource;
   try {
     src = typeof input === 'string' ? fileSource(input) : bufferSource(input);
   } catch (err) {
-    emit('unreadable', { args: { reason: describeIoError(err) } });
+    if (!isIoError(err)) throw err;
+    emit(engineRule('unreadable'), { args: { reason: describeIoError(err) } });
     return { path, findings };
   }
   let image: PeImage;
+  let callSites: CallSiteAnalysis | undefined;
   try {
     const parsed = parseImage(src);
     if (!parsed.ok) {
-      emit('malformed', malformedDetection(parsed.error));
+      emit(engineRule('malformed'), malformedDetection(parsed.error));
       return { path, findings };
     }
     image = parsed.image;
-    if (options.callsites !== false && CALLSITE_RULES.some((id) => finalSeverity(policy, id, RULES_BY_ID.get(id)!.meta.defaultSeverity) !== 'off')) {
-      analyseCode(src, image, typeof input === 'string' ? input : undefined);
+    const targets = enabled.filter((r) => r.needs?.includes('callsites')).flatMap((r) => r.targets ?? []);
+    if (options.callsites !== false && targets.length > 0) {
+      callSites = analyseCallSites(src, image, uniqueTargets(targets), typeof input === 'string' ? { path: input } : {});
     }
   } catch (err) {
-    emit('unreadable', { args: { reason: describeIoError(err) } });
+    if (!isIoError(err)) throw err;
+    emit(engineRule('unreadable'), { args: { reason: describeIoError(err) } });
     return { path, findings };
   } finally {
     src.close();
   }
 
-  const ctx: RuleContext = { minWindowsBuild: options.minWindowsBuild };
-  for (const rule of RULES) {
-    if (!rule.check) continue;
-    for (const d of rule.check(image, ctx)) emit(rule.meta.id, d);
+  const ctx: RuleContext = { minWindowsBuild: options.minWindowsBuild, callSites };
+  for (const rule of enabled) for (const d of rule.check!(image, ctx)) emit(rule, d);
+  const skipped = engineRule('skipped-check');
+  for (const what of image.skipped) emit(skipped, { args: { what } });
+  for (const part of callSites?.skipped ?? []) {
+    if (part.reason === 'budget') {
+      emit(skipped, { messageId: 'callsite-budget', args: { limit: part.limit.toLocaleString('en-US'), rva: hex(part.rva) } });
+    } else {
+      emit(skipped, { messageId: 'callsite-machine', args: { machine: part.machine, ddis: part.ddis } });
+    }
   }
-  for (const what of image.skipped) emit('skipped-check', { args: { what } });
   return { path, findings };
 }
 
-/** Call-site analysis, reading the code while the image is open. Code bytes cannot make the check fail. */
-function analyseCode(src: ByteSource, image: PeImage, path: string | undefined): void {
-  try {
-    image.callSites = analyseCallSites(src, image, CALLSITE_TARGETS, path !== undefined ? { path } : {});
-    if (image.callSites.incomplete) image.skipped.push(image.callSites.incomplete);
-  } catch (err) {
-    image.skipped.push(`call-site analysis of the code failed (${err instanceof Error ? err.message : String(err)}); its rules were not checked`);
-  }
+/** One target per DDI (unknown-pool-type names the others' targets again). */
+function uniqueTargets(targets: readonly CallTarget[]): CallTarget[] {
+  return [...new Map(targets.map((t) => [t.ddi, t])).values()];
 }
 
 function malformedDetection(err: MalformedImageError): Detection {
@@ -95,18 +124,19 @@ function malformedDetection(err: MalformedImageError): Detection {
   };
 }
 
-function describeIoError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e && typeof e.code === 'string') {
-    const reasons: Record<string, string> = {
-      ENOENT: 'no such file',
-      EACCES: 'permission denied',
-      EISDIR: 'is a directory',
-      EPERM: 'operation not permitted',
-    };
-    return reasons[e.code] ?? `${e.code}${e.message ? `: ${e.message}` : ''}`;
-  }
-  return err instanceof Error ? err.message : String(err);
+/** An error of the file system (it has an errno code), not of hvci-build. */
+function isIoError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+function describeIoError(err: NodeJS.ErrnoException): string {
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EISDIR: 'is a directory',
+    EPERM: 'operation not permitted',
+  };
+  return reasons[err.code!] ?? `${err.code}${err.message ? `: ${err.message}` : ''}`;
 }
 
 /** Fills `{name}` placeholders; lists are joined with commas. */

@@ -349,6 +349,8 @@ function decodeWord(w: number, pc: number, insn: Insn): void {
 
 export const arm64Frontend: Frontend = {
   dispose() {},
+  // Fixed-width, aligned code never decodes out of step, so references need no second look.
+  refAt: () => ({ len: 4, ref: -1 }),
   decode(code, from, to, budget) {
     const out: Insn[] = [];
     const bytes = code.bytes.subarray(from - code.start, to - code.start);

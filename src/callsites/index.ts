@@ -2,20 +2,27 @@
  * Call-site analysis: finds each call to an imported DDI of interest in the linked code
  * and recovers the argument that decides whether it hands out executable memory.
  *
- * 1. The IAT slots of the DDIs of interest come from the import directory.
+ * 1. The IAT slots of the DDIs of interest come from the import directory; the slots of
+ *    imports that never return, and the CFG guard pointers (load configuration), matter too.
  * 2. A byte scan of the executable sections finds the instructions that can reference
  *    those slots (RIP-relative or absolute operands, adrp/adr/ldr on ARM64). Nothing else
  *    is decoded, and iced-x86 is loaded only when the scan found something.
  * 3. Each function holding a reference is decoded from its start (.pdata on x64 and
  *    ARM64; the gap between .pdata functions for leaf functions and thunks; the whole
- *    section on x86) and analysed (./dataflow.ts).
+ *    section on x86) and analysed (./calls.ts: a data flow over the function's blocks).
  * 4. Import thunks found on the way (`jmp [slot]`) lead to a second scan, for direct
- *    calls and jumps to them, and to the analysis of the functions that make those.
+ *    calls and jumps to them and for their addresses, and to the functions that hold those.
+ * 5. Fail closed: every reference the scan found is accounted for. One the decoding went
+ *    past (it started inside an instruction) is decoded again from its own start; one whose
+ *    value leaves the analysis' sight, and every pointer to a slot or thunk in data, becomes
+ *    an untracked reference, which the rules report as a note.
  */
-import { MACHINE_AMD64, MACHINE_ARM64, MACHINE_I386 } from '../pe/constants.js';
+import { MACHINE_AMD64, MACHINE_ARM64, MACHINE_ARMNT, MACHINE_I386 } from '../pe/constants.js';
 import type { PeImage } from '../pe/image.js';
+import { guardPointers } from '../pe/load-config.js';
 import type { ByteSource } from '../pe/source.js';
 import { ARM64, arm64Frontend } from './arm64.js';
+import { analyseRegion, type FoundCall, type RegionResult, type SlotRef } from './calls.js';
 import {
   codeSections,
   functionTable,
@@ -23,31 +30,52 @@ import {
   scanAbsolute,
   scanArm64,
   scanDirectBranches,
+  scanImportThunks,
   scanRipRelative,
   sectionAt,
   slotBounds,
   type CodeSection,
 } from './code.js';
-import { analyseRegion, type FoundCall, type SlotInfo } from './dataflow.js';
+import { pointersInData } from './data-refs.js';
 import { loadIced, saveIcedCache } from './iced.js';
-import type { Frontend, Machine } from './ir.js';
+import type { ImageFacts, SpecialSlot } from './interpret.js';
+import type { Frontend, Insn, Machine } from './ir.js';
 import { functionNames, readCodeView } from './symbols.js';
-import type { CallSite, CallSiteAnalysis, CallTarget } from './types.js';
+import type { CallSite, CallSiteAnalysis, CallTarget, SkippedPart, SlotInfo, UntrackedRef } from './types.js';
 import { X64, X86, x86Frontend } from './x86.js';
 
-export type { CallSite, CallSiteAnalysis, CallTarget, DecidingParam, RecoveredArg } from './types.js';
+export type { CallSite, CallSiteAnalysis, CallTarget, DecidingParam, RecoveredArg, UntrackedRef, SkippedPart } from './types.js';
 
-/** Instructions decoded per image at most: bounds the time spent on hostile code. */
+/**
+ * Work allowed per image, in instructions decoded or interpreted (the data flow charges
+ * each pass over a block): bounds the time spent on hostile code.
+ */
 export const INSTRUCTION_BUDGET = 2_000_000;
 
 /** Stretches without .pdata larger than this are split at probable function starts first. */
 const SWEEP_SPLIT = 4096;
+
+/**
+ * Imports that never return: a call to one ends its block, so the path through it (which
+ * never set the registers the code after it uses) does not mix with the paths that return.
+ */
+export const NO_RETURN = [
+  'KeBugCheckEx',
+  'KeBugCheck',
+  'ExRaiseStatus',
+  'RtlRaiseStatus',
+  'ExRaiseAccessViolation',
+  'ExRaiseDatatypeMisalignment',
+  'PsTerminateSystemThread',
+];
 
 export interface AnalyseOptions {
   /** Path of the image, to find a map file or PDB beside it for function names. */
   path?: string;
   budget?: number;
 }
+
+type Arch = 'x64' | 'x86' | 'arm64';
 
 export function analyseCallSites(
   src: ByteSource,
@@ -56,103 +84,120 @@ export function analyseCallSites(
   options: AnalyseOptions = {},
 ): CallSiteAnalysis {
   const h = image.headers;
-  const none: CallSiteAnalysis = { sites: [], functionAt: () => undefined, incomplete: undefined };
-  const arch = h.machine === MACHINE_AMD64 ? 'x64' : h.machine === MACHINE_I386 ? 'x86' : h.machine === MACHINE_ARM64 ? 'arm64' : undefined;
-  if (!arch) return none;
-
+  const skipped: SkippedPart[] = [];
+  const untracked: UntrackedRef[] = [];
+  const sites: CallSite[] = [];
+  const none = (): CallSiteAnalysis => ({ sites, untracked, skipped, functionAt: () => undefined });
   const byName = new Map(targets.map((t) => [t.ddi, t]));
   const slots = new Map<number, SlotInfo>();
-  for (const m of image.imports) {
-    for (const f of m.functions) {
-      if (f.name !== undefined && byName.has(f.name)) slots.set(f.slotRva, { ddi: f.name, dll: m.dll });
+  const special = new Map<number, SpecialSlot>();
+  const noReturn = new Set(NO_RETURN);
+  for (const mod of image.imports) {
+    for (const fn of mod.functions) {
+      if (fn.name === undefined) continue;
+      if (byName.has(fn.name)) slots.set(fn.slotRva, { ddi: fn.name, dll: mod.dll });
+      else if (noReturn.has(fn.name)) special.set(fn.slotRva, 'noreturn');
     }
   }
-  if (slots.size === 0) return none;
+  if (slots.size === 0) return none();
+  const arch: Arch | undefined =
+    h.machine === MACHINE_AMD64 ? 'x64' : h.machine === MACHINE_I386 ? 'x86' : h.machine === MACHINE_ARM64 ? 'arm64' : undefined;
+  if (!arch) {
+    // ARM32 (Thumb-2) drivers import the same DDIs; their calls are not analysed, and say so.
+    const ddis = [...new Set([...slots.values()].map((s) => s.ddi))].sort();
+    skipped.push({ reason: 'machine', machine: h.machine === MACHINE_ARMNT ? 'arm' : h.machineName, ddis });
+    return none();
+  }
+
+  const guards = guardPointers(src, h);
+  if (guards.check !== undefined) special.set(guards.check, 'check');
+  if (guards.dispatch !== undefined) special.set(guards.dispatch, 'dispatch');
 
   const code = codeSections(src, h);
-  const candidates = new Set<number>();
+  const base = Number(h.imageBase);
   const slotSet = new Set(slots.keys());
-  for (const c of code) {
-    let found: number[];
-    if (arch === 'x64') {
-      const { lo, hi } = slotBounds(slotSet);
-      found = scanRipRelative(c, slotSet, lo, hi);
-    } else if (arch === 'x86') {
-      const base = Number(h.imageBase);
-      found = scanAbsolute(c, new Set([...slotSet].map((s) => (base + s) >>> 0)));
-    } else {
-      found = scanArm64(c, slotSet, new Set([...slotSet].map((s) => s & ~0xfff)));
-    }
-    for (const r of found) candidates.add(r);
-  }
-  if (candidates.size === 0) return none;
+  const candidates = scanFor(code, slotSet, arch, base);
 
-  const frontend: Frontend = arch === 'arm64' ? arm64Frontend : x86Frontend(loadIced(), arch === 'x64' ? 64 : 32, h.imageBase);
-  const machine: Machine = arch === 'x64' ? X64 : arch === 'x86' ? X86 : ARM64;
-  const table = functionTable(src, h);
-  const budget = { left: options.budget ?? INSTRUCTION_BUDGET };
+  const noReturnSlots = new Set([...special].filter(([, k]) => k === 'noreturn').map(([s]) => s));
+  const noreturnThunks = new Set<number>();
+  if (candidates.size > 0) for (const c of code) for (const t of scanImportThunks(c, noReturnSlots, arch, h.imageBase)) noreturnThunks.add(t);
+
   const thunks = new Map<number, number>();
+  const facts: ImageFacts = { machine: machineOf(arch), slots, special, thunks, noreturnThunks };
+  const budget = { left: options.budget ?? INSTRUCTION_BUDGET };
+  const limit = options.budget ?? INSTRUCTION_BUDGET;
   const calls = new Map<number, FoundCall>();
-  let incomplete: string | undefined;
+  const refs = new Map<number, SlotRef>();
+  const decoded = new Map<number, Region>();
+  let stopped = false;
 
-  // Function starts found by a light pass over large stretches without .pdata, per stretch.
-  const startsOf = new Map<number, number[]>();
-  const narrow = (c: CodeSection, r: { start: number; end: number }, rva: number): { start: number; end: number } => {
-    if (r.end - r.start <= SWEEP_SPLIT || !frontend.starts) return r;
-    let starts = startsOf.get(r.start);
-    if (!starts) {
-      starts = frontend.starts(c, r.start, r.end, budget);
-      startsOf.set(r.start, starts);
+  const frontend: Frontend | undefined =
+    candidates.size === 0 ? undefined : arch === 'arm64' ? arm64Frontend : x86Frontend(loadIced(), arch === 'x64' ? 64 : 32, h.imageBase, h.sizeOfImage);
+  const table = functionTable(src, h);
+
+  const merge = (r: RegionResult): void => {
+    for (const [t, s] of r.thunks) thunks.set(t, s);
+    for (const call of r.calls) calls.set(call.rva, call);
+    for (const [rva, ref] of r.refs) {
+      const had = refs.get(rva);
+      if (!had) refs.set(rva, ref);
+      else {
+        for (const u of ref.uses) had.uses.add(u);
+        if (ref.at !== ref.rva) had.at = ref.at;
+      }
     }
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (starts[mid]! <= rva) lo = mid;
-      else hi = mid - 1;
-    }
-    return { start: starts[lo]!, end: starts[lo + 1] ?? r.end };
   };
 
-  const analyse = (rvas: Iterable<number>): void => {
-    const regions = new Map<number, { c: CodeSection; start: number; end: number }>();
+  /** Decodes and analyses one region; false when the budget ran out. */
+  const run = (c: CodeSection, start: number, end: number): boolean => {
+    if (stopped) return false;
+    const insns = frontend!.decode(c, start, end, budget);
+    const r = budget.left > 0 ? analyseRegion({ insns, facts, targets: byName, entries: new Set() }, budget) : undefined;
+    if (!r || !r.complete) {
+      stopped = true;
+      skipped.push({ reason: 'budget', rva: start, limit });
+      return false;
+    }
+    decoded.set(start, { c, start, end, insns });
+    merge(r);
+    return true;
+  };
+
+  const regionsFor = (rvas: Iterable<number>): Region[] => {
+    const regions = new Map<number, Region>();
     for (const rva of rvas) {
       const c = sectionAt(code, rva);
       if (!c) continue;
-      const r = narrow(c, regionFor(table, c, rva), rva);
-      if (!regions.has(r.start)) regions.set(r.start, { c, ...r });
+      const r = narrow(frontend!, c, regionFor(table, c, rva), rva, budget);
+      if (!regions.has(r.start)) regions.set(r.start, { c, ...r, insns: [] });
     }
-    for (const { c, start, end } of [...regions.values()].sort((a, b) => a.start - b.start)) {
-      if (budget.left <= 0) break;
-      const insns = frontend.decode(c, start, end, budget);
-      if (budget.left <= 0) {
-        incomplete = `call-site analysis stopped after ${INSTRUCTION_BUDGET.toLocaleString('en-US')} instructions (a limit for hostile images); calls from RVA 0x${start.toString(16).toUpperCase()} on were not checked`;
-        break;
-      }
-      const result = analyseRegion({ insns, machine, slots, thunks, targets: byName, entries: new Set() });
-      for (const [t, s] of result.thunks) thunks.set(t, s);
-      for (const call of result.calls) calls.set(call.rva, call);
-    }
+    return [...regions.values()].sort((a, b) => a.start - b.start);
   };
 
   try {
-    analyse(candidates);
-    if (thunks.size > 0 && !incomplete) {
-      const thunkSet = new Set(thunks.keys());
-      const callers = new Set<number>();
-      for (const c of code) for (const r of scanDirectBranches(c, thunkSet, arch === 'arm64')) callers.add(r);
-      if (callers.size > 0) analyse(callers);
+    if (frontend) {
+      for (const r of regionsFor(candidates)) if (!run(r.c, r.start, r.end)) break;
+      if (thunks.size > 0 && !stopped) {
+        // Direct calls and jumps to the thunks, and instructions that take their addresses.
+        const thunkSet = new Set(thunks.keys());
+        const users = new Set<number>();
+        for (const c of code) for (const r of scanDirectBranches(c, thunkSet, arch === 'arm64')) users.add(r);
+        for (const r of scanFor(code, thunkSet, arch, base)) {
+          users.add(r);
+          candidates.add(r);
+        }
+        for (const r of regionsFor(users)) if (!run(r.c, r.start, r.end)) break;
+      }
+      if (!stopped && arch !== 'arm64') rescue(frontend, candidates, decoded, refs, new Set([...slotSet, ...thunks.keys()]), run);
     }
   } finally {
-    frontend.dispose();
+    frontend?.dispose();
   }
-  if (arch !== 'arm64') saveIcedCache();
+  if (frontend && arch !== 'arm64') saveIcedCache();
 
-  const sites: CallSite[] = [];
   for (const call of [...calls.values()].sort((a, b) => a.rva - b.rva)) {
     const c = sectionAt(code, call.rva)!;
     const info = slots.get(call.slot)!;
-    const target = byName.get(info.ddi)!;
     sites.push({
       ddi: info.ddi,
       dll: info.dll,
@@ -163,20 +208,153 @@ export function analyseCallSites(
       kind: call.kind,
       via: call.via,
       arg: call.arg,
-      param: target.param,
+      param: byName.get(info.ddi)!.param,
     });
   }
+  for (const ref of [...refs.values()].sort((a, b) => a.rva - b.rva)) {
+    const use = ref.uses.size === 0 ? 'unused' : [...ref.uses].find((u): u is Exclude<typeof u, 'call'> => u !== 'call');
+    if (use === undefined) continue;
+    const c = sectionAt(code, ref.at) ?? sectionAt(code, ref.rva)!;
+    const at = sectionAt(code, ref.at) ? ref.at : ref.rva;
+    const info = slots.get(ref.slot)!;
+    untracked.push({ ddi: info.ddi, dll: info.dll, use, rva: at, offset: c.header.pointerToRawData + (at - c.start), section: c.header.name });
+  }
+  if (!stopped) {
+    const thunkSlots = new Map([...thunks].map(([t, s]) => [t, s]));
+    for (const p of pointersInData(src, h, slotSet, thunkSlots, budget)) {
+      if (p === 'budget') {
+        skipped.push({ reason: 'budget', rva: 0, limit });
+        break;
+      }
+      const info = slots.get(p.slot)!;
+      untracked.push({ ddi: info.ddi, dll: info.dll, use: 'in-data', rva: p.rva, offset: p.offset, section: p.section });
+    }
+  }
+
   // The CodeView record is read now, while the image is open; the PDB or map only when a
   // finding asks for a function name.
-  const cv = sites.length > 0 && options.path !== undefined ? readCodeView(src, h) : undefined;
+  const named = sites.length > 0 || untracked.length > 0;
+  const cv = named && options.path !== undefined ? readCodeView(src, h) : undefined;
   let names: ReturnType<typeof functionNames> | undefined;
   return {
     sites,
-    incomplete,
+    untracked,
+    skipped,
     functionAt(rva) {
       if (options.path === undefined) return undefined;
       names ??= functionNames(options.path, h, cv);
       return names.at(rva);
     },
   };
+}
+
+interface Region {
+  c: CodeSection;
+  start: number;
+  end: number;
+  insns: Insn[];
+}
+
+function machineOf(arch: Arch): Machine {
+  return arch === 'x64' ? X64 : arch === 'x86' ? X86 : ARM64;
+}
+
+/** Code positions that may reference one of `addrs` (RVAs). */
+function scanFor(code: readonly CodeSection[], addrs: ReadonlySet<number>, arch: Arch, base: number): Set<number> {
+  const out = new Set<number>();
+  if (addrs.size === 0) return out;
+  const { lo, hi } = slotBounds(addrs);
+  const vas = arch === 'x86' ? new Set([...addrs].map((s) => (base + s) >>> 0)) : undefined;
+  const pages = arch === 'arm64' ? new Set([...addrs].map((s) => s & ~0xfff)) : undefined;
+  for (const c of code) {
+    const found = arch === 'x64' ? scanRipRelative(c, addrs, lo, hi) : arch === 'x86' ? scanAbsolute(c, vas!) : scanArm64(c, addrs, pages!);
+    for (const r of found) out.add(r);
+  }
+  return out;
+}
+
+// Function starts found by a light pass over large stretches without .pdata, per stretch.
+const startsCache = new WeakMap<Frontend, Map<number, number[]>>();
+
+function narrow(frontend: Frontend, c: CodeSection, r: { start: number; end: number }, rva: number, budget: { left: number }): { start: number; end: number } {
+  if (r.end - r.start <= SWEEP_SPLIT || !frontend.starts) return r;
+  let cache = startsCache.get(frontend);
+  if (!cache) startsCache.set(frontend, (cache = new Map()));
+  let starts = cache.get(r.start);
+  if (!starts) {
+    starts = frontend.starts(c, r.start, r.end, budget);
+    cache.set(r.start, starts);
+  }
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (starts[mid]! <= rva) lo = mid;
+    else hi = mid - 1;
+  }
+  return { start: starts[lo]!, end: starts[lo + 1] ?? r.end };
+}
+
+/**
+ * Candidates the decoding did not see as a reference: the decoding went past them (it
+ * started inside an instruction: overlapping .pdata, a packed image), or they are bytes
+ * inside another instruction. Each is decoded again from an instruction start that
+ * references the slot, a few bytes before it; calls found from there count. Bytes that
+ * decode to no such instruction are not code that references the slot.
+ */
+function rescue(
+  frontend: Frontend,
+  candidates: ReadonlySet<number>,
+  decoded: ReadonlyMap<number, Region>,
+  refs: Map<number, SlotRef>,
+  addrs: ReadonlySet<number>,
+  run: (c: CodeSection, start: number, end: number) => boolean,
+): void {
+  const regions = [...decoded.values()].sort((a, b) => a.start - b.start);
+  for (const cand of [...candidates].sort((a, b) => a - b)) {
+    const region = containing(regions, cand);
+    if (!region) continue;
+    const x = covering(region.insns, cand);
+    if (x && refs.has(x.rva)) continue;
+    if (x) {
+      const seen = frontend.refAt(region.c, x.rva);
+      if (x.rva + seen.len > cand && addrs.has(seen.ref)) {
+        // Decoded in step, but through an instruction the analysis does not follow.
+        refs.set(x.rva, { rva: x.rva, len: x.len, slot: seen.ref, uses: new Set(['not-followed']), at: x.rva });
+        continue;
+      }
+    }
+    for (let s = cand - 1; s >= Math.max(region.c.start, cand - 4); s--) {
+      const seen = frontend.refAt(region.c, s);
+      if (s + seen.len >= cand + 4 && addrs.has(seen.ref)) {
+        if (!run(region.c, s, region.end)) return;
+        break;
+      }
+    }
+  }
+}
+
+function containing(regions: readonly Region[], rva: number): Region | undefined {
+  let found: Region | undefined;
+  for (const r of regions) {
+    if (r.start > rva) break;
+    if (rva < r.end) found = r;
+  }
+  return found;
+}
+
+/** The decoded instruction holding byte `rva`. */
+function covering(insns: readonly Insn[], rva: number): Insn | undefined {
+  let lo = 0;
+  let hi = insns.length - 1;
+  let k = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (insns[mid]!.rva <= rva) {
+      k = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  const x = k >= 0 ? insns[k] : undefined;
+  return x && rva < x.rva + x.len ? x : undefined;
 }

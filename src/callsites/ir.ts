@@ -26,24 +26,49 @@ export const V_SLOT = 3;
 /** A pointer into the current stack frame; `a` is its offset from the block's sp base, when known. */
 export const V_STACK = 4;
 
+/**
+ * Why a value is not known, as a code: the rules turn codes into words (unknown-pool-type's
+ * message table), so no wording is built in the analysis.
+ */
+export type UnknownReason =
+  /** Not set on the way from the function's start (or a jump-table target) to the use. */
+  | 'not-set'
+  /** Different values on different paths to the use. */
+  | 'differs-by-path'
+  | 'from-memory'
+  | 'after-call'
+  /** Computed by an instruction the analysis does not model. */
+  | 'not-followed'
+  /** A stack argument that nothing stored before the call. */
+  | 'no-stack-store'
+  /** Stored in fewer bytes than it is read with. */
+  | 'partial-store';
+
 export interface Val {
   readonly k: number;
   /** CONST: the value. */
   readonly c?: bigint;
-  /** ADDR and SLOT: the RVA. */
+  /** ADDR and SLOT: the RVA. STACK: the offset from the frame base, when known. */
   readonly a?: number;
   /** UNKNOWN: why the value is not known, for the finding. */
-  readonly why?: string;
+  readonly why?: UnknownReason;
+  /**
+   * ADDR and SLOT: RVA of the instruction that loaded the slot or took the address (-2 when
+   * several did, on different paths), so that each reference can be followed to its use.
+   */
+  readonly src?: number;
 }
 
-export const unknownVal = (why: string): Val => ({ k: V_UNKNOWN, why });
-export const NOT_IN_BLOCK = unknownVal('not set in the basic block that makes the call');
-export const FROM_MEMORY = unknownVal('loaded from memory');
-export const NOT_FOLLOWED = unknownVal('computed by an instruction the analysis does not follow');
+export const unknownVal = (why: UnknownReason): Val => ({ k: V_UNKNOWN, why });
+export const NOT_SET = unknownVal('not-set');
+export const DIFFERS = unknownVal('differs-by-path');
+export const FROM_MEMORY = unknownVal('from-memory');
+export const NOT_FOLLOWED = unknownVal('not-followed');
+export const AFTER_CALL = unknownVal('after-call');
 /** A pointer into the frame at an offset not known. */
 export const STACK: Val = { k: V_STACK };
 export const constVal = (c: bigint): Val => ({ k: V_CONST, c });
-export const addrVal = (a: number): Val => ({ k: V_ADDR, a });
+export const addrVal = (a: number, src?: number): Val => (src === undefined ? { k: V_ADDR, a } : { k: V_ADDR, a, src });
 
 export const MASK64 = (1n << 64n) - 1n;
 export const MASK32 = 0xffffffffn;
@@ -66,7 +91,7 @@ export type Effect =
   | { op: 'load'; r: number; base: number; disp: number; size: number; w32?: boolean }
   /** [base + disp] := src register (or `v` when src < 0), `size` bytes. */
   | { op: 'store'; base: number; disp: number; size: number; src: number; v?: Val; indexed?: boolean }
-  /** Something not followed is written at [base + disp]: `size` bytes, or up to 64 when not given. */
+  /** Something not followed is written at [base + disp]: `size` bytes, or up to 64 (the widest store) when not given. */
   | { op: 'memwrite'; base: number; disp: number; indexed?: boolean; size?: number }
   /** sp -= size; [sp] := src (or v). */
   | { op: 'push'; src: number; v?: Val; size: number }
@@ -123,6 +148,13 @@ export interface CodeBytes {
 export interface Frontend {
   /** The instructions of [from, to) in `code` (the last may run past `to`). */
   decode(code: CodeBytes, from: number, to: number, budget: { left: number }): Insn[];
+  /**
+   * The one instruction at `rva`: its length, and the image address (an RVA) it names in a
+   * memory operand (RIP-relative or absolute) or, on x86, in a 32-bit immediate; -1 for none.
+   * Used to tell a slot reference the decoding went past from a byte pattern inside another
+   * instruction.
+   */
+  refAt(code: CodeBytes, rva: number): { len: number; ref: number };
   /** Frees what the decoder holds outside the JavaScript heap (iced's wasm objects). */
   dispose(): void;
   /**

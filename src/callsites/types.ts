@@ -15,6 +15,12 @@ export interface DecidingParam {
   wide?: boolean;
 }
 
+/** The import reached through an IAT slot. */
+export interface SlotInfo {
+  ddi: string;
+  dll: string;
+}
+
 /** A DDI the analysis looks for, and the parameter whose value the rules judge. */
 export interface CallTarget {
   ddi: string;
@@ -22,8 +28,42 @@ export interface CallTarget {
   param: DecidingParam | undefined;
 }
 
+import type { UnknownReason } from './ir.js';
+
+/** Why an argument is not a constant: a code the rules turn into words. */
+export type ArgReason = UnknownReason | 'import-address' | 'address';
+
 /** A recovered argument: a constant, or why it is not one. */
-export type RecoveredArg = { known: true; value: bigint } | { known: false; why: string };
+export type RecoveredArg = { known: true; value: bigint } | { known: false; reason: ArgReason };
+
+/**
+ * What became of a reference to a checked DDI's slot or thunk, other than a call: the ways
+ * a reference leaves the analysis' sight.
+ */
+export type RefUse =
+  | 'call'
+  /** Stored to memory outside the frame (a global, a structure). */
+  | 'stored'
+  /** Given to another function as an argument. */
+  | 'passed'
+  | 'returned'
+  /** Loaded, and then lost before any call the analysis recognises. */
+  | 'unused'
+  /** An instruction the analysis does not model reads the slot (push [slot], an indexed load). */
+  | 'not-followed'
+  /** A pointer in data (a relocated address in .data or .rdata) holds it. */
+  | 'in-data';
+
+/** A reference to a checked DDI whose calls cannot be followed: the rules note each. */
+export interface UntrackedRef {
+  ddi: string;
+  dll: string;
+  use: Exclude<RefUse, 'call'>;
+  /** Where: the instruction, or the pointer in data. */
+  rva: number;
+  offset: number;
+  section: string;
+}
 
 export type CallKind =
   /** `call` through the IAT slot or a register holding it. */
@@ -52,11 +92,18 @@ export interface CallSite {
   param: DecidingParam | undefined;
 }
 
-/** The analysis of one image, attached to the PeImage the rules see. */
+/** The analysis of one image, which the rules read from their context. */
 export interface CallSiteAnalysis {
   sites: CallSite[];
+  untracked: UntrackedRef[];
   /** Name of the function containing `rva`, from a map file or PDB next to the image (loaded on first use). */
   functionAt(rva: number): { name: string; offset: number } | undefined;
-  /** Set when part of the code could not be analysed (a hostile image hit the work limit). */
-  incomplete: string | undefined;
+  /** Parts of the code not analysed, and why: the engine reports each as skipped-check. */
+  skipped: SkippedPart[];
 }
+
+export type SkippedPart =
+  /** The work budget ran out at the region starting at `rva`: it and the rest were not analysed. */
+  | { reason: 'budget'; rva: number; limit: number }
+  /** The image's machine has no call-site analysis (ARM32 Thumb-2) but imports checked DDIs. */
+  | { reason: 'machine'; machine: string; ddis: string[] };

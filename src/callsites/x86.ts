@@ -4,6 +4,7 @@
  * other instruction iced's InstructionInfoFactory says which registers and memory it
  * writes, and those become unknown.
  */
+import { retpolineRegister } from './retpoline.js';
 import { CMOV_SET, type IcedApi, type IcedDecoder, type IcedInfoFactory, type IcedInstruction } from './iced-api.js';
 import {
   BASE_ABS,
@@ -27,6 +28,7 @@ import {
   type Frontend,
   type Insn,
   type Machine,
+  type Val,
 } from './ir.js';
 
 /** Shared by the many instructions that change nothing the analysis follows. */
@@ -73,7 +75,11 @@ function gpr(reg: number): { r: number; w: number } | undefined {
 
 const WRITE_ACCESS = new Set([3, 4, 5, 6]); // Write, CondWrite, ReadWrite, ReadCondWrite
 
-export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint): Frontend {
+/**
+ * `sizeOfImage` lets x86 code's 32-bit immediates that are addresses inside the image
+ * (`mov eax, offset thunk`, `push offset table`) be followed as addresses, not constants.
+ */
+export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint, sizeOfImage = 0): Frontend {
   const M = iced.Mnemonic;
   const K = iced.OpKind;
   const F = iced.FlowControl;
@@ -102,6 +108,11 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
     [M.Xor]: 'xor',
   };
 
+  /** A 32-bit immediate: an address when it lies inside the image (x86 only), else a constant. */
+  const immVal = (v: bigint): Val => {
+    if (bitness === 32 && v >= imageBase && v < imageBase + BigInt(sizeOfImage)) return addrVal(Number(v - imageBase));
+    return constVal(v);
+  };
   /** An absolute address (VA) as an RVA, or -1 outside the 32-bit range of RVAs. */
   const vaToRva = (va: bigint): number => {
     const rva = va - imageBase;
@@ -152,6 +163,43 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
     }
   };
   const w32For = (w: number): boolean => bitness === 64 && w === 4;
+  const sizeMask = (size: number | undefined): bigint => (size === undefined ? MASK64 : (1n << BigInt(size * 8)) - 1n);
+
+  // The bytes of the instruction being decoded, for what iced's trimmed API does not say.
+  let cur: { bytes: Uint8Array; at: number } = { bytes: new Uint8Array(0), at: 0 };
+  /**
+   * Operand size of an ALU or one-operand instruction with a memory destination, from its
+   * encoding: the byte forms (opcodes with the low bit clear in 00-3F, 80, 82, C0, D0, D2,
+   * F6, FE; setcc) write 1 byte; otherwise 66 makes 2, REX.W 8, else 4. Undefined when
+   * the encoding is not one of these (the write is then taken as the widest).
+   */
+  const operandSize = (ins: IcedInstruction): number | undefined => {
+    const { bytes, at } = cur;
+    const end = Math.min(bytes.length, at + ins.length);
+    let i = at;
+    let opsize = false;
+    let rexW = false;
+    for (; i < end; i++) {
+      const b = bytes[i]!;
+      if (b === 0x66) opsize = true;
+      else if (b === 0xf0 || b === 0xf2 || b === 0xf3 || b === 0x2e || b === 0x36 || b === 0x3e || b === 0x26 || b === 0x64 || b === 0x65 || b === 0x67) continue;
+      else break;
+    }
+    if (bitness === 64 && i < end && (bytes[i]! & 0xf0) === 0x40) rexW = (bytes[i++]! & 0x08) !== 0;
+    if (i >= end) return undefined;
+    const op = bytes[i]!;
+    const full = rexW ? 8 : opsize ? 2 : 4;
+    if (op === 0x0f) {
+      const op2 = bytes[i + 1];
+      if (op2 === undefined) return undefined;
+      if (op2 >= 0x90 && op2 <= 0x9f) return 1;
+      return [0xa3, 0xab, 0xb3, 0xbb, 0xba, 0xa4, 0xa5, 0xac, 0xad].includes(op2) ? full : undefined;
+    }
+    if (op < 0x40 && (op & 7) < 2) return op & 1 ? full : 1;
+    if (op === 0x80 || op === 0x82 || op === 0xc0 || op === 0xd0 || op === 0xd2 || op === 0xf6 || op === 0xfe) return 1;
+    if (op === 0x81 || op === 0x83 || op === 0xc1 || op === 0xd1 || op === 0xd3 || op === 0xf7 || op === 0xff) return full;
+    return undefined;
+  };
 
   /** What iced says the instruction writes, as clobbers (for everything not modelled). */
   const generic = (ins: IcedInstruction, effects: Effect[]): void => {
@@ -210,7 +258,7 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
           }
           if (isImm(k1)) {
             const v = immOf(ins, 1);
-            effects.push({ op: 'set', r: d.r, v: constVal(d.w === 4 ? v & 0xffffffffn : v) });
+            effects.push({ op: 'set', r: d.r, v: immVal(d.w === 4 ? v & 0xffffffffn : v) });
             return;
           }
           if (k1 === K.Register) {
@@ -265,7 +313,7 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
           return;
         }
         if (d && d.w === ptr) effects.push({ op: 'push', src: d.r, size: ptr });
-        else if (isImm(k0)) effects.push({ op: 'push', src: -1, v: constVal(immOf(ins, 0) & (ptr === 8 ? MASK64 : 0xffffffffn)), size: ptr });
+        else if (isImm(k0)) effects.push({ op: 'push', src: -1, v: immVal(immOf(ins, 0) & (ptr === 8 ? MASK64 : 0xffffffffn)), size: ptr });
         else effects.push({ op: 'push', src: -1, v: FROM_MEMORY, size: ptr });
         return;
       }
@@ -295,12 +343,26 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
       if (d) return clobberOp0(ins, effects);
       if (k0 === K.Memory) {
         const m = mem(ins);
-        effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed });
+        const size = operandSize(ins);
+        effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed, ...(size !== undefined ? { size } : {}) });
         return;
       }
     }
     const fn = ALU[mn];
     if (fn !== undefined) {
+      if (k0 === K.Memory && isImm(k1)) {
+        // MSVC stores a zero argument as `and dword ptr [rsp+20h], 0` and -1 as `or ..., -1`
+        // (shorter than mov): a store of that constant. Any other value is a write of the operand's size.
+        const m = mem(ins);
+        const size = operandSize(ins);
+        const imm = immOf(ins, 1) & sizeMask(size);
+        if (size !== undefined && ((fn === 'and' && imm === 0n) || (fn === 'or' && imm === sizeMask(size)))) {
+          effects.push({ op: 'store', base: m.base, disp: m.disp, size, src: -1, v: constVal(imm), indexed: m.indexed });
+        } else {
+          effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed, ...(size !== undefined ? { size } : {}) });
+        }
+        return;
+      }
       if (d) {
         if (d.w < 4) return clobberOp0(ins, effects);
         if (fn === 'xor' && k1 === K.Register && ins.op1Register === ins.op0Register) {
@@ -315,7 +377,8 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
       }
       if (k0 === K.Memory) {
         const m = mem(ins);
-        effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed });
+        const size = operandSize(ins);
+        effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed, ...(size !== undefined ? { size } : {}) });
         return;
       }
     }
@@ -350,7 +413,39 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
   };
   let ins: IcedInstruction | undefined;
 
+  // Retpoline thunks by RVA (register, or -1 for other code), per section.
+  const retpolines = new Map<Uint8Array, Map<number, number>>();
+  /** A direct call or jump to a retpoline thunk is an indirect one through the thunk's register. */
+  const throughRetpoline = (code: CodeBytes, insn: Insn, flow: number): void => {
+    let known = retpolines.get(code.bytes);
+    if (!known) retpolines.set(code.bytes, (known = new Map()));
+    let reg = known.get(insn.target);
+    if (reg === undefined) {
+      reg = retpolineRegister(code.bytes, insn.target - code.start, bitness);
+      known.set(insn.target, reg);
+    }
+    if (reg < 0) return;
+    insn.flow = flow;
+    insn.target = -1;
+    insn.viaReg = reg;
+  };
+
   return {
+    refAt(code, rva) {
+      const decoder = decoderAt(code, rva);
+      const x = (ins ??= new iced.Instruction());
+      decoder.decodeOut(x);
+      if (x.mnemonic === M.INVALID) return { len: x.length, ref: -1 };
+      if (x.isIpRelMemoryOperand) return { len: x.length, ref: Number(x.ipRelMemoryAddress & 0xffffffffn) };
+      for (let op = 0; op < Math.min(x.opCount, 2); op++) {
+        const kind = op === 0 ? x.op0Kind : x.op1Kind;
+        if (kind === K.Memory && x.memoryBase === R.None && x.memoryIndex === R.None) {
+          return { len: x.length, ref: vaToRva(BigInt.asUintN(bitness, x.memoryDisplacement)) };
+        }
+        if (bitness === 32 && kind === K.Immediate32) return { len: x.length, ref: vaToRva(BigInt.asUintN(32, x.immediate(op))) };
+      }
+      return { len: x.length, ref: -1 };
+    },
     dispose() {
       factory?.free();
       factory = undefined;
@@ -393,6 +488,7 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
       while (rva < end) {
         if (budget.left-- <= 0) break;
         decoder.decodeOut(x);
+        cur = { bytes: code.bytes, at: rva - code.start };
         const len = x.length;
         const mn = x.mnemonic;
         const insn: Insn = { rva, len, flow: FLOW_NEXT, target: -1, viaSlot: -1, viaReg: -1, effects: NO_EFFECTS, padding: false };
@@ -415,6 +511,7 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
             if (x.op0Kind === K.NearBranch64 || x.op0Kind === K.NearBranch32) {
               insn.flow = FLOW_JUMP;
               insn.target = Number(x.nearBranchTarget & 0xffffffffn);
+              throughRetpoline(code, insn, FLOW_INDIRECT_JUMP);
             } else insn.flow = FLOW_STOP;
             break;
           case F.IndirectBranch:
@@ -432,6 +529,7 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint):
           case F.Call:
             insn.flow = FLOW_CALL;
             insn.target = Number(x.nearBranchTarget & 0xffffffffn);
+            throughRetpoline(code, insn, FLOW_INDIRECT_CALL);
             break;
           case F.IndirectCall:
             insn.flow = FLOW_INDIRECT_CALL;

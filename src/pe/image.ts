@@ -1,4 +1,3 @@
-import type { CallSiteAnalysis } from '../callsites/types.js';
 import { MalformedImageError } from './errors.js';
 import { parseHeaders, type PeHeaders } from './headers.js';
 import { parseImports, type ImportedModule } from './imports.js';
@@ -12,8 +11,6 @@ export interface PeImage {
   relocations: RelocationSummary;
   /** Parts that were not checked, and why (the loader ignores them). */
   skipped: string[];
-  /** Calls to DDIs of interest in the code, when call-site analysis ran (see src/callsites/). */
-  callSites?: CallSiteAnalysis;
 }
 
 export type ParseResult = { ok: true; image: PeImage } | { ok: false; error: MalformedImageError };
@@ -26,11 +23,8 @@ export function parseImage(src: ByteSource): ParseResult {
     const skipped = relocations.skipped ? [relocations.skipped] : [];
     return { ok: true, image: { headers, imports, relocations, skipped } };
   } catch (err) {
+    // Only errors that describe the input; anything else is a bug, reported as one (exit 3).
     if (err instanceof MalformedImageError) return { ok: false, error: err };
-    // A read past the end that the bounds checks missed still means a bad image, not a crash.
-    if (err instanceof RangeError) {
-      return { ok: false, error: new MalformedImageError(`inconsistent image: ${err.message}`, 0, 'unknown') };
-    }
     throw err;
   }
 }

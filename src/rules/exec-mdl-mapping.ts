@@ -1,6 +1,6 @@
-import { hexValue, siteDetection, sitesOf } from '../callsites/report.js';
 import type { CallTarget } from '../callsites/types.js';
-import type { Detection, Rule } from './types.js';
+import { callSiteRule, hexValue, type Verdict } from './call-site-rule.js';
+import type { Rule } from './types.js';
 
 /*
  * Constants, from Microsoft's documentation of MmGetSystemAddressForMdlSafe and
@@ -19,10 +19,8 @@ export const MDL_TARGETS: readonly CallTarget[] = [
   { ddi: 'MmMapLockedPages', param: undefined },
 ];
 
-const DDIS = new Set(MDL_TARGETS.map((t) => t.ddi));
-
-export const execMdlMapping: Rule = {
-  meta: {
+export const execMdlMapping: Rule = callSiteRule(
+  {
     id: 'exec-mdl-mapping',
     name: 'NoExecutableMdlMapping',
     defaultSeverity: 'error',
@@ -40,25 +38,15 @@ export const execMdlMapping: Rule = {
       'MdlMappingNoExecute.',
     reference: 'Warning table: Execute Page Mapping; MmGetSystemAddressForMdlSafe; MM_PAGE_PRIORITY; C30029',
     securitySeverity: 7.5,
-    message: '{ddi} maps memory executable: {reason} (call at {site})',
+    message: '{ddi} maps memory executable: {param} {value} lacks MdlMappingNoExecute (0x40000000) (call at {site})',
+    messages: {
+      always: '{ddi} maps memory executable: it always maps executable, whatever the arguments (call at {site})',
+    },
   },
-  check(image) {
-    const out: Detection[] = [];
-    for (const s of sitesOf(image, DDIS)) {
-      if (!s.param) {
-        out.push(siteDetection(image, s, { reason: 'it always maps executable, whatever the arguments' }));
-        continue;
-      }
-      if (!s.arg?.known || s.arg.value & MDL_MAPPING_NO_EXECUTE) continue;
-      const value = hexValue(s.arg.value);
-      out.push(
-        siteDetection(image, s, {
-          param: s.param.name,
-          value,
-          reason: `${s.param.name} ${value} lacks MdlMappingNoExecute (0x40000000)`,
-        }),
-      );
-    }
-    return out;
+  MDL_TARGETS,
+  (s): Verdict | undefined => {
+    if (!s.param) return { messageId: 'always' };
+    if (!s.arg?.known || s.arg.value & MDL_MAPPING_NO_EXECUTE) return undefined;
+    return { param: s.param.name, value: hexValue(s.arg.value) };
   },
-};
+);

@@ -1,6 +1,6 @@
-import { hexValue, siteDetection, sitesOf } from '../callsites/report.js';
 import type { CallTarget } from '../callsites/types.js';
-import type { Detection, Rule } from './types.js';
+import { callSiteRule, hexValue } from './call-site-rule.js';
+import type { Rule } from './types.js';
 
 /*
  * Constants, from Microsoft's "Memory Protection Constants" and the MmMapIoSpaceEx page:
@@ -45,10 +45,8 @@ export function executableProtection(value: bigint): string | undefined {
   return [...exec, ...MODIFIERS.filter(([b]) => value & b)].map(([, n]) => n).join(' | ');
 }
 
-const DDIS = new Set(PROTECTION_TARGETS.map((t) => t.ddi));
-
-export const execPageProtection: Rule = {
-  meta: {
+export const execPageProtection: Rule = callSiteRule(
+  {
     id: 'exec-page-protection',
     name: 'NoExecutablePageProtection',
     defaultSeverity: 'error',
@@ -70,14 +68,10 @@ export const execPageProtection: Rule = {
     securitySeverity: 8.0,
     message: '{ddi} asks for executable memory: {param} is {value} ({meaning}) (call at {site})',
   },
-  check(image) {
-    const out: Detection[] = [];
-    for (const s of sitesOf(image, DDIS)) {
-      if (!s.param || !s.arg?.known) continue;
-      const meaning = executableProtection(s.arg.value);
-      if (meaning === undefined) continue;
-      out.push(siteDetection(image, s, { param: s.param.name, value: hexValue(s.arg.value), meaning }));
-    }
-    return out;
+  PROTECTION_TARGETS,
+  (s) => {
+    if (!s.param || !s.arg?.known) return undefined;
+    const meaning = executableProtection(s.arg.value);
+    return meaning === undefined ? undefined : { param: s.param.name, value: hexValue(s.arg.value), meaning };
   },
-};
+);

@@ -1,6 +1,6 @@
-import { hexValue, siteDetection, sitesOf } from '../callsites/report.js';
 import type { CallTarget } from '../callsites/types.js';
-import type { Detection, Rule } from './types.js';
+import { callSiteRule, hexValue } from './call-site-rule.js';
+import type { Rule } from './types.js';
 
 /*
  * Constants, from Microsoft's documentation:
@@ -65,10 +65,8 @@ export function executablePool(ddi: string, value: bigint): string | undefined {
   }
 }
 
-const DDIS = new Set(POOL_TARGETS.map((t) => t.ddi));
-
-export const execPoolType: Rule = {
-  meta: {
+export const execPoolType: Rule = callSiteRule(
+  {
     id: 'exec-pool-type',
     name: 'NoExecutablePoolAllocation',
     defaultSeverity: 'error',
@@ -92,14 +90,10 @@ export const execPoolType: Rule = {
     securitySeverity: 8.0,
     message: '{ddi} allocates executable memory: {param} is {value}, {meaning} (call at {site})',
   },
-  check(image) {
-    const out: Detection[] = [];
-    for (const s of sitesOf(image, DDIS)) {
-      if (!s.param || !s.arg?.known) continue;
-      const meaning = executablePool(s.ddi, s.arg.value);
-      if (meaning === undefined) continue;
-      out.push(siteDetection(image, s, { param: s.param.name, value: hexValue(s.arg.value), meaning }));
-    }
-    return out;
+  POOL_TARGETS,
+  (s) => {
+    if (!s.param || !s.arg?.known) return undefined;
+    const meaning = executablePool(s.ddi, s.arg.value);
+    return meaning === undefined ? undefined : { param: s.param.name, value: hexValue(s.arg.value), meaning };
   },
-};
+);

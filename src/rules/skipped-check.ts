@@ -19,5 +19,10 @@ export const skippedCheck: Rule = {
     reference: 'PE format specification',
     securitySeverity: 0.5,
     message: '{what}',
+    messages: {
+      'callsite-budget':
+        'call-site analysis stopped at its work limit ({limit} instructions, a limit for hostile images); calls from RVA {rva} on were not checked',
+      'callsite-machine': 'calls in {machine} code are not analysed: the calls to {ddis} were not checked',
+    },
   },
 };

@@ -1,3 +1,4 @@
+import type { CallSiteAnalysis, CallTarget } from '../callsites/types.js';
 import type { ArgValue, Severity } from '../findings.js';
 import type { PeImage } from '../pe/image.js';
 
@@ -19,11 +20,18 @@ export interface RuleMeta {
   securitySeverity: number;
   /** Wording of a finding, with {arg} placeholders. */
   message: string;
+  /** Other wordings, chosen by a detection's `messageId` (as ESLint's meta.messages). */
+  messages?: Readonly<Record<string, string>>;
 }
+
+/** Analyses of the code that rules may need; the engine runs one only when an enabled rule needs it. */
+export type Analysis = 'callsites';
 
 export interface RuleContext {
   /** Lowest Windows build the driver targets, when configured. */
   minWindowsBuild: number | undefined;
+  /** The call-site analysis, when a rule that needs it is enabled and it ran. */
+  callSites: CallSiteAnalysis | undefined;
 }
 
 /** What a rule reports; the engine adds the id, the final severity and the message text. */
@@ -35,10 +43,16 @@ export interface Detection {
   length?: number;
   /** A rule may lower its own default for this finding (see straddling-reloc). */
   defaultSeverity?: Severity;
+  /** Which of the rule's `meta.messages` words this finding; `meta.message` when absent. */
+  messageId?: string;
 }
 
 export interface Rule {
   meta: RuleMeta;
+  /** The analyses the rule reads from its context. */
+  needs?: readonly Analysis[];
+  /** Call-site rules: the DDIs the analysis must look for, with their deciding parameter. */
+  targets?: readonly CallTarget[];
   /** Absent for the rules the engine itself reports (malformed, unreadable, skipped-check). */
   check?: (image: PeImage, ctx: RuleContext) => Detection[];
 }
