@@ -27,7 +27,9 @@ export class InternalCheckError extends Error {
     readonly path: string,
     override readonly cause: unknown,
   ) {
-    super(`checking ${path} failed inside hvci-build (${cause instanceof Error ? cause.message : String(cause)}); please report this with the file`);
+    // One line: a module error's message carries its require stack on the lines after.
+    const why = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
+    super(`checking ${path} failed inside hvci-build (${why}); please report this with the file`);
     this.name = 'InternalCheckError';
   }
 }

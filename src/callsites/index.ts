@@ -87,7 +87,8 @@ export function analyseCallSites(
   const skipped: SkippedPart[] = [];
   const untracked: UntrackedRef[] = [];
   const sites: CallSite[] = [];
-  const none = (): CallSiteAnalysis => ({ sites, untracked, skipped, functionAt: () => undefined });
+  const references: CallSiteAnalysis['references'] = [];
+  const none = (): CallSiteAnalysis => ({ sites, untracked, references, skipped, functionAt: () => undefined });
   const byName = new Map(targets.map((t) => [t.ddi, t]));
   const slots = new Map<number, SlotInfo>();
   const special = new Map<number, SpecialSlot>();
@@ -212,6 +213,7 @@ export function analyseCallSites(
     });
   }
   for (const ref of [...refs.values()].sort((a, b) => a.rva - b.rva)) {
+    references.push({ rva: ref.rva, length: ref.len, ddi: slots.get(ref.slot)!.ddi, uses: [...ref.uses].sort() });
     const use = ref.uses.size === 0 ? 'unused' : [...ref.uses].find((u): u is Exclude<typeof u, 'call'> => u !== 'call');
     if (use === undefined) continue;
     const c = sectionAt(code, ref.at) ?? sectionAt(code, ref.rva)!;
@@ -239,6 +241,7 @@ export function analyseCallSites(
   return {
     sites,
     untracked,
+    references,
     skipped,
     functionAt(rva) {
       if (options.path === undefined) return undefined;
