@@ -44,6 +44,8 @@ export interface FoundCall {
   kind: CallKind;
   via: 'slot' | 'register' | 'thunk';
   arg: RecoveredArg | undefined;
+  /** The target's `also` parameter. */
+  also: RecoveredArg | undefined;
 }
 
 /** An instruction that loads a slot or takes the address of a slot or thunk, and what became of it. */
@@ -134,7 +136,9 @@ function walkBlock(input: RegionInput, blocks: readonly Block[], b: number, stat
           result.thunks.set(insns[block.start]!.rva, callee.slot);
         } else {
           const info = facts.slots.get(callee.slot)!;
-          const param = input.targets.get(info.ddi)?.param;
+          const target = input.targets.get(info.ddi);
+          const param = target?.param;
+          const also = target?.also;
           const kind: CallKind = callee.via === 'thunk' ? (tail ? 'tail call via thunk' : 'call via thunk') : tail ? 'tail call' : 'call';
           result.calls.push({
             rva: insn.rva,
@@ -143,6 +147,7 @@ function walkBlock(input: RegionInput, blocks: readonly Block[], b: number, stat
             kind,
             via: callee.via,
             arg: param ? readArg(state, input, param.index, param.x86Slot, tail, param.wide) : undefined,
+            also: also ? readArg(state, input, also.index, also.x86Slot, tail, also.wide) : undefined,
           });
         }
       } else if ((insn.flow === FLOW_CALL || insn.flow === FLOW_INDIRECT_CALL) && callee.kind === 'other') {

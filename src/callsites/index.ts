@@ -199,6 +199,7 @@ export function analyseCallSites(
   for (const call of [...calls.values()].sort((a, b) => a.rva - b.rva)) {
     const c = sectionAt(code, call.rva)!;
     const info = slots.get(call.slot)!;
+    const target = byName.get(info.ddi)!;
     sites.push({
       ddi: info.ddi,
       dll: info.dll,
@@ -209,7 +210,8 @@ export function analyseCallSites(
       kind: call.kind,
       via: call.via,
       arg: call.arg,
-      param: byName.get(info.ddi)!.param,
+      param: target.param,
+      ...(target.also && call.also ? { also: { param: target.also, arg: call.also } } : {}),
     });
   }
   for (const ref of [...refs.values()].sort((a, b) => a.rva - b.rva)) {

@@ -26,6 +26,8 @@ export interface CallTarget {
   ddi: string;
   /** Undefined when no argument matters (MmMapLockedPages always maps executable). */
   param: DecidingParam | undefined;
+  /** A second parameter the rule reads to judge the first (ZwCreateSection's AllocationAttributes). */
+  also?: DecidingParam;
 }
 
 import type { UnknownReason } from './ir.js';
@@ -90,6 +92,8 @@ export interface CallSite {
   arg: RecoveredArg | undefined;
   /** The DDI's deciding parameter, as in `CallTarget`. */
   param: DecidingParam | undefined;
+  /** The target's `also` parameter, when it has one. */
+  also?: { param: DecidingParam; arg: RecoveredArg };
 }
 
 /** The analysis of one image, which the rules read from their context. */

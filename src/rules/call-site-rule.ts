@@ -5,12 +5,12 @@
  * function name, and the arguments every call-site finding has.
  */
 import type { CallSite, CallSiteAnalysis, CallTarget } from '../callsites/types.js';
-import type { ArgValue } from '../findings.js';
+import type { ArgValue, Severity } from '../findings.js';
 import { hex } from '../pe/errors.js';
 import type { Detection, Rule, RuleMeta } from './types.js';
 
-/** What a judge returns for a call worth reporting: the message arguments, and optionally which message. */
-export type Verdict = Record<string, ArgValue> & { messageId?: string };
+/** What a judge returns for a call worth reporting: the message arguments, optionally which message and a lower severity. */
+export type Verdict = Record<string, ArgValue> & { messageId?: string; severity?: Severity };
 
 export function callSiteRule(meta: RuleMeta, targets: readonly CallTarget[], judge: (site: CallSite) => Verdict | undefined): Rule {
   const ddis = new Set(targets.map((t) => t.ddi));
@@ -26,9 +26,10 @@ export function callSiteRule(meta: RuleMeta, targets: readonly CallTarget[], jud
         if (!ddis.has(s.ddi)) continue;
         const verdict = judge(s);
         if (!verdict) continue;
-        const { messageId, ...args } = verdict;
+        const { messageId, severity, ...args } = verdict;
         const d = siteDetection(analysis, s, args);
         if (typeof messageId === 'string') d.messageId = messageId;
+        if (severity !== undefined) d.defaultSeverity = severity;
         out.push(d);
       }
       return out;

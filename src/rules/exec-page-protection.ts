@@ -1,5 +1,5 @@
 import type { CallTarget } from '../callsites/types.js';
-import { callSiteRule, hexValue } from './call-site-rule.js';
+import { callSiteRule, hexValue, type Verdict } from './call-site-rule.js';
 import type { Rule } from './types.js';
 
 /*
@@ -21,6 +21,9 @@ const EXECUTE_BITS: readonly [bigint, string][] = [
   [0x40n, 'PAGE_EXECUTE_READWRITE'],
   [0x80n, 'PAGE_EXECUTE_WRITECOPY'],
 ];
+/** ZwCreateSection AllocationAttributes: the section maps an image file (wdm.h). */
+const SEC_IMAGE = 0x1000000n;
+
 const MODIFIERS: readonly [bigint, string][] = [
   [0x100n, 'PAGE_GUARD'],
   [0x200n, 'PAGE_NOCACHE'],
@@ -33,8 +36,8 @@ export const PROTECTION_TARGETS: readonly CallTarget[] = [
   { ddi: 'MmMapIoSpaceEx', param: { index: 2, name: 'Protect', x86Slot: 3 } },
   { ddi: 'ZwMapViewOfSection', param: { index: 9, name: 'Win32Protect' } },
   { ddi: 'NtMapViewOfSection', param: { index: 9, name: 'Win32Protect' } },
-  { ddi: 'ZwCreateSection', param: { index: 4, name: 'SectionPageProtection' } },
-  { ddi: 'NtCreateSection', param: { index: 4, name: 'SectionPageProtection' } },
+  { ddi: 'ZwCreateSection', param: { index: 4, name: 'SectionPageProtection' }, also: { index: 5, name: 'AllocationAttributes' } },
+  { ddi: 'NtCreateSection', param: { index: 4, name: 'SectionPageProtection' }, also: { index: 5, name: 'AllocationAttributes' } },
   { ddi: 'MmProtectMdlSystemAddress', param: { index: 1, name: 'NewProtect' } },
 ];
 
@@ -58,7 +61,14 @@ export const execPageProtection: Rule = callSiteRule(
       'passed to ZwAllocateVirtualMemory, ZwProtectVirtualMemory, MmMapIoSpaceEx, ' +
       'ZwMapViewOfSection, ZwCreateSection (or their Nt forms) or MmProtectMdlSystemAddress asks for ' +
       'executable memory. Driver Verifier reports it as "Execute Page Protection" (bug check 0xC4, ' +
-      '0x2001: "specified an executable page protection 0x40") only when the call runs.',
+      '0x2001: "specified an executable page protection 0x40") only when the call runs. ' +
+      'Choices where the documentation leaves one: ZwCreateSection with SEC_IMAGE (0x1000000) in ' +
+      'AllocationAttributes takes the protection from the image file\'s section headers, so its ' +
+      'SectionPageProtection is not judged (and when the attributes are not a constant, the finding ' +
+      'is a note). ZwAllocateVirtualMemory and ZwProtectVirtualMemory are judged whatever the process: ' +
+      'the analysis cannot tell a user process handle from NtCurrentProcess() in system context, and ' +
+      'Microsoft\'s guidance asks for no-execute memory unless executable memory is explicitly required; ' +
+      'a driver that really maps code into a user process can set the rule to "off" for itself.',
     fix:
       'Specify a "no execute" page protection: PAGE_READWRITE or PAGE_READONLY, with PAGE_NOCACHE or ' +
       'PAGE_WRITECOMBINE where needed (MmMapIoSpaceEx(..., PAGE_READWRITE | PAGE_NOCACHE) for device ' +
@@ -67,11 +77,20 @@ export const execPageProtection: Rule = callSiteRule(
       'Implement HVCI compatible code: "Does not use dynamic code in kernel"; Warning table: Execute Page Protection; Memory Protection Constants; MmMapIoSpaceEx',
     securitySeverity: 8.0,
     message: '{ddi} asks for executable memory: {param} is {value} ({meaning}) (call at {site})',
+    messages: {
+      'maybe-image':
+        '{ddi} asks for executable memory unless its AllocationAttributes (not a constant) hold SEC_IMAGE: {param} is {value} ({meaning}) (call at {site})',
+    },
   },
   PROTECTION_TARGETS,
-  (s) => {
+  (s): Verdict | undefined => {
     if (!s.param || !s.arg?.known) return undefined;
     const meaning = executableProtection(s.arg.value);
-    return meaning === undefined ? undefined : { param: s.param.name, value: hexValue(s.arg.value), meaning };
+    if (meaning === undefined) return undefined;
+    const verdict = { param: s.param.name, value: hexValue(s.arg.value), meaning };
+    if (!s.also) return verdict;
+    // ZwCreateSection: with SEC_IMAGE the image's headers decide; unknown attributes may hold it.
+    if (s.also.arg.known) return s.also.arg.value & SEC_IMAGE ? undefined : verdict;
+    return { ...verdict, messageId: 'maybe-image', severity: 'note' };
   },
 );
