@@ -30,20 +30,33 @@ export function pointersInData(
 ): (DataPointer | 'budget')[] {
   const out: (DataPointer | 'budget')[] = [];
   const dir = h.dataDirectories[DIR_BASERELOC];
-  if (!dir || dir.rva === 0 || dir.size === 0) return out;
+  if (!dir || dir.rva === 0 || dir.size === 0 || (slots.size === 0 && thunks.size === 0)) return out;
   const span = locateRva(h, dir.rva);
   if (!span || span.available < dir.size) return out;
   const rel = src.read(span.offset, dir.size);
   const ptr = h.is64 ? 8 : 4;
   const type = h.is64 ? REL_DIR64 : REL_HIGHLOW;
+  // Targets as VAs split in 32-bit halves: the hot loop compares the low half against the
+  // targets' range first, with plain numbers (a BigInt per entry cost 140 ms on 1M entries).
+  const targets = new Map<number, number>();
+  for (const s of slots) targets.set(s, s);
+  for (const [t, s] of thunks) targets.set(t, s);
+  const base = h.imageBase;
+  const baseLow = Number(base & 0xffffffffn);
+  const baseHigh = Number(base >> 32n);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const rva of targets.keys()) {
+    lo = Math.min(lo, rva);
+    hi = Math.max(hi, rva);
+  }
   const bytesOf = new Map<SectionHeader, Buffer | undefined>();
   for (let pos = 0; pos + 8 <= rel.length; ) {
     const page = rel.readUInt32LE(pos);
     const size = rel.readUInt32LE(pos + 4);
     if (size < 8 || pos + size > rel.length) break;
     const s = sectionForRva(h.sections, page);
-    const data = s && (s.characteristics & (IMAGE_SCN_MEM_EXECUTE | IMAGE_SCN_CNT_CODE)) === 0;
-    if (data) {
+    if (s && (s.characteristics & (IMAGE_SCN_MEM_EXECUTE | IMAGE_SCN_CNT_CODE)) === 0) {
       budget.left -= size >>> 1;
       if (budget.left <= 0) {
         out.push('budget');
@@ -55,16 +68,18 @@ export function pointersInData(
         bytes = n > 0 && s.pointerToRawData + n <= src.size ? src.read(s.pointerToRawData, n) : undefined;
         bytesOf.set(s, bytes);
       }
+      const pageAt = page - s.virtualAddress;
       for (let i = pos + 8; bytes && i + 2 <= pos + size; i += 2) {
-        const entry = rel.readUInt16LE(i);
+        const entry = rel[i]! | (rel[i + 1]! << 8);
         if (entry >>> 12 !== type) continue;
-        const rva = page + (entry & 0xfff);
-        const at = rva - s.virtualAddress;
+        const at = pageAt + (entry & 0xfff);
         if (at < 0 || at + ptr > bytes.length) continue;
-        const va = ptr === 8 ? bytes.readBigUInt64LE(at) : BigInt(bytes.readUInt32LE(at));
-        const target = Number(va - h.imageBase);
-        const slot = slots.has(target) ? target : thunks.get(target);
-        if (slot !== undefined) out.push({ rva, offset: s.pointerToRawData + at, section: s.name, slot });
+        const low = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+        const rva = (low - baseLow) >>> 0;
+        if (rva < lo || rva > hi) continue;
+        if (ptr === 8 && ((bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) | (bytes[at + 7]! << 24)) >>> 0) !== (baseHigh + (low < baseLow ? 1 : 0)) >>> 0) continue;
+        const slot = targets.get(rva);
+        if (slot !== undefined) out.push({ rva: s.virtualAddress + at, offset: s.pointerToRawData + at, section: s.name, slot });
       }
     }
     pos += size;
