@@ -38,6 +38,7 @@ export async function checkFiles(inputs: readonly string[], options: CheckFilesO
     ...(options.strict !== undefined ? { strict: options.strict } : {}),
     ...(options.minWindowsBuild !== undefined ? { minWindowsBuild: options.minWindowsBuild } : {}),
     ...(options.callsites !== undefined ? { callsites: options.callsites } : {}),
+    ...(options.decoder !== undefined ? { decoder: options.decoder } : {}),
   };
   const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), Math.ceil(paths.length / BATCH)));
   const useWorkers = jobs > 1 && (options.jobs !== undefined ? options.jobs > 1 : paths.length >= WORKER_THRESHOLD);
@@ -66,6 +67,9 @@ async function checkInWorkers(
   let next = 0;
   let done = 0;
   const workerUrl = new URL('./check-worker.js', import.meta.url);
+  // A decoder provider is not cloneable: a worker makes its own of the same kind.
+  const { decoder, ...plain } = options;
+  const caching = decoder?.caching === true;
   // This thread takes batches too, so `jobs` threads are busy, not jobs + 1.
   const here = async (): Promise<void> => {
     while (next < paths.length) {
@@ -90,7 +94,7 @@ async function checkInWorkers(
           }
           const id = next;
           next = Math.min(paths.length, next + BATCH);
-          worker.postMessage({ id, paths: paths.slice(id, next), options });
+          worker.postMessage({ id, paths: paths.slice(id, next), options: plain, caching });
         };
         worker.on('message', (msg: { id: number; results: FileResult[] }) => {
           msg.results.forEach((r, k) => (results[msg.id + k] = r));

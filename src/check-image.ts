@@ -1,4 +1,5 @@
 import { analyseCallSites, type CallSiteAnalysis, type CallTarget } from './callsites/index.js';
+import type { DecoderProvider } from './callsites/iced.js';
 import type { ArgValue, FileResult, Finding, Severity } from './findings.js';
 import { MalformedImageError, hex } from './pe/errors.js';
 import { parseImage, type PeImage } from './pe/image.js';
@@ -16,6 +17,12 @@ export interface CheckOptions {
   minWindowsBuild?: number;
   /** Analyse the calls to allocation and mapping DDIs in the code (default true). */
   callsites?: boolean;
+  /**
+   * Where the call-site analysis gets iced-x86. Default: its own glue, and no file is read
+   * or written but the image (and a map or PDB beside it). The CLI passes snapshotDecoder(),
+   * which keeps a start-up snapshot in the cache directory.
+   */
+  decoder?: DecoderProvider;
 }
 
 /**
@@ -89,7 +96,10 @@ function check(input: string | Uint8Array, options: CheckOptions, path: string):
     image = parsed.image;
     const targets = enabled.filter((r) => r.needs?.includes('callsites')).flatMap((r) => r.targets ?? []);
     if (options.callsites !== false && targets.length > 0) {
-      callSites = analyseCallSites(src, image, uniqueTargets(targets), typeof input === 'string' ? { path: input } : {});
+      callSites = analyseCallSites(src, image, uniqueTargets(targets), {
+        ...(typeof input === 'string' ? { path: input } : {}),
+        ...(options.decoder ? { decoder: options.decoder } : {}),
+      });
     }
   } catch (err) {
     if (!isIoError(err)) throw err;

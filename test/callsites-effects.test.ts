@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { analyseRegion, type RegionResult } from '../src/callsites/calls.js';
-import { loadIced } from '../src/callsites/iced.js';
+import { glueDecoder } from '../src/callsites/iced.js';
 import type { ImageFacts, SpecialSlot } from '../src/callsites/interpret.js';
 import type { CallTarget } from '../src/callsites/types.js';
 import { X64, X86, x86Frontend } from '../src/callsites/x86.js';
@@ -43,7 +43,7 @@ async function analyse(body: string, target: CallTarget, bits: 32 | 64 = 64, bud
   const bytes = await assemble(bits === 32 ? body.replace(/\[rip \+ (\w+)\]/g, '[$1]') : body, bits);
   // The object is not linked: x86 absolute addresses hold the offset from the code's start,
   // so the image base is taken as -BASE to make them RVAs (and no immediate is an address).
-  const fe = x86Frontend(loadIced(), bits, bits === 64 ? 0n : -BigInt(BASE), 0);
+  const fe = x86Frontend(glueDecoder.load(), bits, bits === 64 ? 0n : -BigInt(BASE), 0);
   try {
     const code = { bytes, start: BASE };
     const left = { left: budget };
@@ -146,7 +146,7 @@ async function analyseLong(filler: string): Promise<Run> {
   await execa(objcopy, ['-O', 'binary', '--only-section=.text', join(dir, 'a.o'), join(dir, 'a.bin')]);
   const bytes = readFileSync(join(dir, 'a.bin'));
   const slot = BASE + bytes.length - 8;
-  const fe = x86Frontend(loadIced(), 64, 0n, 0);
+  const fe = x86Frontend(glueDecoder.load(), 64, 0n, 0);
   try {
     const left = { left: 10_000_000 };
     const insns = fe.decode({ bytes, start: BASE }, BASE, slot, left);

@@ -74,3 +74,26 @@ describe('faults in the call-site analysis are internal errors', () => {
     vi.doUnmock('../src/callsites/index.js');
   });
 });
+
+describe('the library has no hidden I/O', () => {
+  it('checkImage() analyses the calls and writes no file; with snapshotDecoder() it keeps the snapshot', async () => {
+    const lib = join(ROOT, 'dist', 'index.js');
+    const iced = join(ROOT, 'dist', 'callsites', 'iced.js');
+    const run = async (withCache: boolean): Promise<{ dir: string; errors: number }> => {
+      const dir = tempDir('no-io');
+      const code =
+        `const { checkImage } = await import(${JSON.stringify(lib)});` +
+        `const { snapshotDecoder } = await import(${JSON.stringify(iced)});` +
+        `const r = checkImage(${JSON.stringify(driver)}, ${withCache ? '{ decoder: snapshotDecoder() }' : '{}'});` +
+        `console.log(r.findings.filter((f) => f.severity === 'error').length);`;
+      const r = await execa(process.execPath, ['--input-type=module', '-e', code], { env: { HVCI_CACHE_DIR: dir } });
+      return { dir, errors: Number(r.stdout.trim()) };
+    };
+    const plain = await run(false);
+    expect(plain.errors).toBeGreaterThan(5);
+    expect(readdirSync(plain.dir)).toEqual([]);
+    const cached = await run(true);
+    expect(cached.errors).toBe(plain.errors);
+    expect(readdirSync(cached.dir).some((f) => f.endsWith('.snapshot'))).toBe(true);
+  });
+});

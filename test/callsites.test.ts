@@ -270,7 +270,7 @@ describe('iced-x86 snapshot', () => {
   /** Which way a fresh process loads iced-x86 (the built library, as the CLI uses it). */
   const backend = async (env: Record<string, string>): Promise<string> => {
     const lib = pathToFileURL(fileURLToPath(new URL('../dist/callsites/iced.js', import.meta.url))).href;
-    const code = `const m = await import(${JSON.stringify(lib)}); m.loadIced(); console.log(m.icedBackend());`;
+    const code = `const m = await import(${JSON.stringify(lib)}); const d = m.snapshotDecoder(); d.load(); console.log(d.backend());`;
     return (await execa(process.execPath, ['--input-type=module', '-e', code], { env })).stdout.trim();
   };
 

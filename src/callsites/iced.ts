@@ -27,10 +27,61 @@ import { compileWasm, type WasmMemory } from './wasm-runtime.js';
 /** How iced-x86 was loaded: from a snapshot through our binding, or through its glue. */
 export type IcedBackend = 'direct' | 'glue';
 
-let loaded: { api: IcedApi; backend: IcedBackend } | undefined;
+/**
+ * Where the call-site analysis gets its decoder. The library's default reads and writes no
+ * file: iced-x86 through its own glue. The CLI passes `snapshotDecoder()`, which starts
+ * from the snapshot in the cache directory and writes one after a first analysis: the
+ * start-up saving is real (5 to 8 ms against 35), but it is the caller's choice.
+ */
+export interface DecoderProvider {
+  load(): IcedApi;
+  /** Called after an analysis that used the decoder (the snapshot provider writes its file then). */
+  done(): void;
+  /** Which way load() went, once it ran. */
+  backend(): IcedBackend | undefined;
+  /** Whether it uses the cache directory: workers make their own provider of the same kind. */
+  readonly caching: boolean;
+}
 
-/** What the first process leaves for saveIcedCache(): a copy of the glue's warmed memory. */
-let pending: { glue: IcedApi; warm: Uint8Array; source: SnapshotSource } | undefined;
+const glue = (): IcedApi => createRequire(import.meta.url)('iced-x86') as IcedApi;
+
+/** iced-x86 through its glue; Node's module cache keeps the one instance. No file is written. */
+export const glueDecoder: DecoderProvider = {
+  load: glue,
+  done() {},
+  backend: () => 'glue',
+  caching: false,
+};
+
+/** A provider that uses and refreshes the snapshot in the cache directory (HVCI_NO_CODE_CACHE=1: the glue). */
+export function snapshotDecoder(): DecoderProvider {
+  let loaded: { api: IcedApi; backend: IcedBackend } | undefined;
+  /** What the first process leaves for done(): a copy of the glue's warmed memory. */
+  let pending: Pending | undefined;
+  return {
+    caching: true,
+    load() {
+      if (!loaded) {
+        const r = load();
+        loaded = r.loaded;
+        pending = r.pending;
+      }
+      return loaded.api;
+    },
+    done() {
+      const p = pending;
+      pending = undefined;
+      if (p) saveSnapshot(p);
+    },
+    backend: () => loaded?.backend,
+  };
+}
+
+interface Pending {
+  glue: IcedApi;
+  warm: Uint8Array;
+  source: SnapshotSource;
+}
 
 /** Everything the binding takes from a snapshot: when it changes, older snapshots are not used. */
 let binding: string | undefined;
@@ -39,7 +90,6 @@ const bindingId = (): string => (binding ??= JSON.stringify([DIRECT_EXPORTS, ENU
 /** Format of the snapshot, in its name and header: a new format never reads an old file. */
 const SNAPSHOT_FORMAT = 4;
 const MAGIC = 'HVCIICED';
-// Named for the binding too: two versions of hvci-build sharing a cache keep one each.
 const snapshotName = (): string => `iced-x86-f${SNAPSHOT_FORMAT}-${shortHash(bindingId())}.snapshot`;
 
 /** hvci-build's root: this module is two levels below it (dist/bundle/, dist/callsites/, src/callsites/). */
@@ -48,43 +98,31 @@ const packageRoot = (): string => fileURLToPath(new URL('../../', import.meta.ur
 /** mov rax, [rip+0x10]; call [rip+0x1000]; vzeroupper (VEX); vmovups zmm0, zmm1 (EVEX). */
 const PROBE = Uint8Array.from([0x48, 0x8b, 0x05, 0x10, 0, 0, 0, 0xff, 0x15, 0, 0x10, 0, 0, 0xc5, 0xf8, 0x77, 0x62, 0xf1, 0x7c, 0x48, 0x10, 0xc1]);
 
-export function loadIced(): IcedApi {
-  loaded ??= load();
-  return loaded.api;
-}
-
-/** Which way loadIced() went, once it ran (for `doctor` and the tests). */
-export function icedBackend(): IcedBackend | undefined {
-  return loaded?.backend;
-}
-
-function load(): { api: IcedApi; backend: IcedBackend } {
+function load(): { loaded: { api: IcedApi; backend: IcedBackend }; pending?: Pending } {
   const caching = cachingEnabled();
-  // The snapshot is found without resolving iced-x86 (a millisecond and a half): its
-  // header names the files it was made from, and two stats say they are unchanged.
   const saved = caching ? readCache(snapshotName(), packageRoot(), MAGIC) : undefined;
   if (saved) {
     const api = fromSnapshot(saved, (s) => DIRECT_VERSIONS.includes(s.version) && sizeOf(s.wasmPath) === s.wasmSize && sizeOf(s.gluePath) === s.glueSize);
-    if (api) return { api, backend: 'direct' };
+    if (api) return { loaded: { api, backend: 'direct' } };
   }
   const require = createRequire(import.meta.url);
-  const glue = require('iced-x86') as IcedApi;
+  const api = glue();
+  let pending: Pending | undefined;
   if (caching) {
     try {
       const gluePath = require.resolve('iced-x86');
       const dir = dirname(gluePath);
       const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? '';
       const wasmPath = join(dir, 'iced_x86_bg.wasm');
-      // Builds the decoder's tables in the glue's instance, and keeps a copy of its memory to save.
-      if (DIRECT_VERSIONS.includes(version) && probe(glue, true)) {
+      if (DIRECT_VERSIONS.includes(version) && probe(api, true)) {
         const source = { version, wasmPath, wasmSize: sizeOf(wasmPath), gluePath, glueSize: sizeOf(gluePath) };
-        pending = { glue, warm: new Uint8Array(glueMemory(glue).buffer.slice(0)), source };
+        pending = { glue: api, warm: new Uint8Array(glueMemory(api).buffer.slice(0)), source };
       }
     } catch {
-      // no snapshot this time
+      // No snapshot this time; the glue works.
     }
   }
-  return { api: glue, backend: 'glue' };
+  return { loaded: { api, backend: 'glue' }, ...(pending ? { pending } : {}) };
 }
 
 const sizeOf = (path: string): number => {
@@ -96,19 +134,15 @@ const sizeOf = (path: string): number => {
 };
 
 /** Writes the snapshot once, after a first analysis (off the path to its result). */
-export function saveIcedCache(): void {
-  const p = pending;
-  pending = undefined;
-  if (!p) return;
+function saveSnapshot(p: Pending): void {
   try {
     const enums = enumsOf(p.glue);
     const wasm = keepExports(readFileSync(p.source.wasmPath), DIRECT_EXPORTS);
     const fresh = instantiateDirect(compileWasm(wasm), enums).memory;
     const data = encodeSnapshot(SNAPSHOT_FORMAT, bindingId(), p.source, wasm, enums, new Uint8Array(fresh.buffer), p.warm);
-    // Only a snapshot that works is written.
     if (fromSnapshot(data, () => true, true)) writeCache(snapshotName(), packageRoot(), MAGIC, data);
   } catch {
-    // no snapshot this time
+    // A snapshot is only a saving: the next process uses the glue again.
   }
 }
 

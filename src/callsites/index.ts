@@ -37,7 +37,7 @@ import {
   type CodeSection,
 } from './code.js';
 import { pointersInData } from './data-refs.js';
-import { loadIced, saveIcedCache } from './iced.js';
+import { glueDecoder, type DecoderProvider } from './iced.js';
 import type { ImageFacts, SpecialSlot } from './interpret.js';
 import type { Frontend, Insn, Machine } from './ir.js';
 import { functionNames, readCodeView } from './symbols.js';
@@ -73,6 +73,8 @@ export interface AnalyseOptions {
   /** Path of the image, to find a map file or PDB beside it for function names. */
   path?: string;
   budget?: number;
+  /** Where iced-x86 comes from (default: its glue, no file written); the CLI passes snapshotDecoder(). */
+  decoder?: DecoderProvider;
 }
 
 type Arch = 'x64' | 'x86' | 'arm64';
@@ -132,8 +134,9 @@ export function analyseCallSites(
   const decoded = new Map<number, Region>();
   let stopped = false;
 
+  const decoder = options.decoder ?? glueDecoder;
   const frontend: Frontend | undefined =
-    candidates.size === 0 ? undefined : arch === 'arm64' ? arm64Frontend : x86Frontend(loadIced(), arch === 'x64' ? 64 : 32, h.imageBase, h.sizeOfImage);
+    candidates.size === 0 ? undefined : arch === 'arm64' ? arm64Frontend : x86Frontend(decoder.load(), arch === 'x64' ? 64 : 32, h.imageBase, h.sizeOfImage);
   const table = functionTable(src, h);
 
   const merge = (r: RegionResult): void => {
@@ -194,7 +197,7 @@ export function analyseCallSites(
   } finally {
     frontend?.dispose();
   }
-  if (frontend && arch !== 'arm64') saveIcedCache();
+  if (frontend && arch !== 'arm64') decoder.done();
 
   for (const call of [...calls.values()].sort((a, b) => a.rva - b.rva)) {
     const c = sectionAt(code, call.rva)!;

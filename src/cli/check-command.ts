@@ -7,6 +7,7 @@ import type { SeveritySetting } from '../findings.js';
 import { FORMATS, type Format } from '../report/index.js';
 import { renderReport, wantsColor } from '../report/render.js';
 import { exitCodeFor } from '../report/summary.js';
+import { snapshotDecoder } from '../callsites/iced.js';
 import { RULES_BY_ID } from '../rules/index.js';
 import { EXIT, UsageError } from './errors.js';
 import { CHECK_HELP } from './help.js';
@@ -70,6 +71,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     ignoreBase: config.dir,
     ...(jobs !== undefined ? { jobs } : {}),
     ...(values['no-callsites'] || !config.callsites ? { callsites: false } : {}),
+    decoder: snapshotDecoder(),
     ...(progress ? { onProgress: progress.update } : {}),
   });
   progress?.done();

@@ -4,7 +4,7 @@ import { findConfigFile, loadConfig } from '../config/load-config.js';
 import { isExecutable, type ToolName } from '../toolchain/find-tool.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
 import { cachingEnabled } from '../cache-files.js';
-import { icedBackend, loadIced } from '../callsites/iced.js';
+import { snapshotDecoder } from '../callsites/iced.js';
 
 const TOOLS: readonly { name: ToolName; needed: string }[] = [
   { name: 'clang-cl', needed: 'hvci-build cc, build' },
@@ -46,12 +46,13 @@ export async function doctorCommand(): Promise<number> {
 
 /** Which way the call-site analysis loads iced-x86 (./bundle-cache.ts and ../callsites/iced.ts say why it matters). */
 function decoderLine(): string {
+  const decoder = snapshotDecoder();
   try {
-    loadIced();
+    decoder.load();
   } catch (err) {
     return `iced-x86 does not load: ${err instanceof Error ? err.message : String(err)}`;
   }
-  return icedBackend() === 'direct'
+  return decoder.backend() === 'direct'
     ? 'iced-x86, from its snapshot in the cache'
     : `iced-x86, through its own glue${cachingEnabled() ? ' (the first call-site analysis saves a snapshot)' : ' (caches off: HVCI_NO_CODE_CACHE)'}`;
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../process/run-process.js';
+import { snapshotDecoder } from '../callsites/iced.js';
 import { checkImage } from '../check-image.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { FileResult } from '../findings.js';
@@ -88,6 +89,8 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
     rules: ctx.config.rules,
     ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),
     callsites: ctx.config.callsites,
+    // The wrappers are the CLI: they keep iced-x86's start-up snapshot in the cache directory.
+    decoder: snapshotDecoder(),
   });
   outcome.result = result;
   if (result.findings.some((f) => f.severity === 'error')) {
