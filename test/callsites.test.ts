@@ -60,6 +60,7 @@ const POOL_EXPECTED = [
 ].sort();
 
 const MAP_EXPECTED = [
+  'exec-page-protection MmAllocateContiguousNodeMemory 0x40 AllocContiguous',
   'exec-mdl-mapping MmMapLockedPages - MapMdlOld',
   'exec-mdl-mapping MmMapLockedPagesSpecifyCache 0x10 MapMdlExec',
   'exec-page-protection MmMapIoSpaceEx 0x240 MapIo',

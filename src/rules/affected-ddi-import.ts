@@ -1,60 +1,5 @@
+import { DDI_BY_NAME } from './ddis.js';
 import type { Rule } from './types.js';
-
-/**
- * The DDIs that Microsoft lists as potentially affected by memory integrity,
- * from both versions of the list in the reference documents (the older one
- * names NdisAllocateMemory, the newer NdisAllocateMemoryWithTagPriority). The
- * COM methods on that list (IMiniport*::NewStream, IPortWavePci::...) and the
- * DxgkCbMapMemory callback are not imports, and WDF functions are reached
- * through the WDF function table, so only exported functions are matched.
- */
-export const AFFECTED_DDIS: ReadonlySet<string> = new Set([
-  'ExAllocatePool',
-  'ExAllocatePoolWithQuota',
-  'ExAllocatePoolWithQuotaTag',
-  'ExAllocatePoolWithTag',
-  'ExAllocatePoolWithTagPriority',
-  'ExInitializeNPagedLookasideList',
-  'ExInitializeLookasideListEx',
-  'MmAllocateContiguousMemory',
-  'MmAllocateContiguousMemorySpecifyCache',
-  'MmAllocateContiguousMemorySpecifyCacheNode',
-  'MmAllocateContiguousNodeMemory',
-  'MmCopyMemory',
-  'MmMapIoSpace',
-  'MmMapLockedPages',
-  'MmMapLockedPagesSpecifyCache',
-  'MmProtectMdlSystemAddress',
-  'ZwAllocateVirtualMemory',
-  'ZwCreateSection',
-  'ZwMapViewOfSection',
-  'NtCreateSection',
-  'NtMapViewOfSection',
-  'ClfsCreateMarshallingArea',
-  'NdisAllocateMemory',
-  'NdisAllocateMemoryWithTagPriority',
-  'StorPortGetDataInBufferSystemAddress',
-  'StorPortGetSystemAddress',
-  'ChangerClassAllocatePool',
-  'VideoPortAllocatePool',
-  'PcNewDmaChannel',
-  'PcNewResourceList',
-  'PcNewResourceSublist',
-  'FltAllocatePoolAlignedWithTag',
-  'FltAllocateContext',
-]);
-
-/**
- * DDIs that always return executable memory, whatever the arguments (Code
- * Analysis warning C30029). MmMapLockedPages has no way to ask for a
- * non-executable mapping either.
- */
-export const ALWAYS_EXECUTABLE_DDIS: ReadonlySet<string> = new Set([
-  'MmMapIoSpace',
-  'MmAllocateContiguousMemory',
-  'MmAllocateContiguousMemorySpecifyCache',
-  'MmMapLockedPages',
-]);
 
 export const affectedDdiImport: Rule = {
   meta: {
@@ -80,19 +25,21 @@ export const affectedDdiImport: Rule = {
     message: 'imports {count} DDI(s) that can hand out executable memory: always executable: {always}; executable depending on arguments: {conditional}',
   },
   check(image) {
-    const always: string[] = [];
-    const conditional: string[] = [];
+    // Sets: a name imported twice (two descriptors of one DLL) is listed once.
+    const alwaysSet = new Set<string>();
+    const conditionalSet = new Set<string>();
     let offset: number | undefined;
     for (const m of image.imports) {
       for (const f of m.functions) {
-        if (f.name === undefined || !AFFECTED_DDIS.has(f.name)) continue;
+        const entry = f.name === undefined ? undefined : DDI_BY_NAME.get(f.name);
+        if (!entry) continue;
         offset ??= m.descriptorOffset;
-        (ALWAYS_EXECUTABLE_DDIS.has(f.name) ? always : conditional).push(f.name);
+        (entry.always ? alwaysSet : conditionalSet).add(entry.ddi);
       }
     }
+    const always = [...alwaysSet].sort();
+    const conditional = [...conditionalSet].sort();
     if (always.length + conditional.length === 0) return [];
-    always.sort();
-    conditional.sort();
     return [
       {
         ...(offset !== undefined ? { offset, length: 20 } : {}),

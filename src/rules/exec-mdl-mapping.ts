@@ -1,5 +1,5 @@
-import type { CallTarget } from '../callsites/types.js';
 import { callSiteRule, hexValue, type Verdict } from './call-site-rule.js';
+import { targetsOf } from './ddis.js';
 import type { Rule } from './types.js';
 
 /*
@@ -13,11 +13,6 @@ import type { Rule } from './types.js';
  * (Code Analysis warning C30029 lists it with the always-executable DDIs).
  */
 const MDL_MAPPING_NO_EXECUTE = 0x40000000n;
-
-export const MDL_TARGETS: readonly CallTarget[] = [
-  { ddi: 'MmMapLockedPagesSpecifyCache', param: { index: 5, name: 'Priority' } },
-  { ddi: 'MmMapLockedPages', param: undefined },
-];
 
 export const execMdlMapping: Rule = callSiteRule(
   {
@@ -43,7 +38,7 @@ export const execMdlMapping: Rule = callSiteRule(
       always: '{ddi} maps memory executable: it always maps executable, whatever the arguments (call at {site})',
     },
   },
-  MDL_TARGETS,
+  targetsOf('exec-mdl-mapping'),
   (s): Verdict | undefined => {
     if (!s.param) return { messageId: 'always' };
     if (!s.arg?.known || s.arg.value & MDL_MAPPING_NO_EXECUTE) return undefined;

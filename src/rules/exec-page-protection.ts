@@ -1,5 +1,5 @@
-import type { CallTarget } from '../callsites/types.js';
 import { callSiteRule, hexValue, type Verdict } from './call-site-rule.js';
+import { targetsOf } from './ddis.js';
 import type { Rule } from './types.js';
 
 /*
@@ -28,17 +28,6 @@ const MODIFIERS: readonly [bigint, string][] = [
   [0x100n, 'PAGE_GUARD'],
   [0x200n, 'PAGE_NOCACHE'],
   [0x400n, 'PAGE_WRITECOMBINE'],
-];
-
-export const PROTECTION_TARGETS: readonly CallTarget[] = [
-  { ddi: 'ZwAllocateVirtualMemory', param: { index: 5, name: 'Protect' } },
-  { ddi: 'ZwProtectVirtualMemory', param: { index: 3, name: 'NewProtect' } },
-  { ddi: 'MmMapIoSpaceEx', param: { index: 2, name: 'Protect', x86Slot: 3 } },
-  { ddi: 'ZwMapViewOfSection', param: { index: 9, name: 'Win32Protect' } },
-  { ddi: 'NtMapViewOfSection', param: { index: 9, name: 'Win32Protect' } },
-  { ddi: 'ZwCreateSection', param: { index: 4, name: 'SectionPageProtection' }, also: { index: 5, name: 'AllocationAttributes' } },
-  { ddi: 'NtCreateSection', param: { index: 4, name: 'SectionPageProtection' }, also: { index: 5, name: 'AllocationAttributes' } },
-  { ddi: 'MmProtectMdlSystemAddress', param: { index: 1, name: 'NewProtect' } },
 ];
 
 /** The names of an executable protection's bits ("PAGE_EXECUTE_READWRITE | PAGE_NOCACHE"), or undefined. */
@@ -82,7 +71,7 @@ export const execPageProtection: Rule = callSiteRule(
         '{ddi} asks for executable memory unless its AllocationAttributes (not a constant) hold SEC_IMAGE: {param} is {value} ({meaning}) (call at {site})',
     },
   },
-  PROTECTION_TARGETS,
+  targetsOf('exec-page-protection'),
   (s): Verdict | undefined => {
     if (!s.param || !s.arg?.known) return undefined;
     const meaning = executableProtection(s.arg.value);

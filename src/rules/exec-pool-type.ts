@@ -1,5 +1,5 @@
-import type { CallTarget } from '../callsites/types.js';
 import { callSiteRule, hexValue } from './call-site-rule.js';
+import { targetsOf } from './ddis.js';
 import type { Rule } from './types.js';
 
 /*
@@ -31,21 +31,6 @@ const POOL_TYPE_NAMES: Readonly<Record<number, string>> = {
   36: 'NonPagedPoolCacheAlignedSession',
   38: 'NonPagedPoolCacheAlignedMustSSession',
 };
-
-const poolTypeParam = { index: 0, name: 'PoolType' };
-
-/** The DDIs whose pool type or pool flags decide executability, and which parameter that is. */
-export const POOL_TARGETS: readonly CallTarget[] = [
-  { ddi: 'ExAllocatePool', param: poolTypeParam },
-  { ddi: 'ExAllocatePoolWithTag', param: poolTypeParam },
-  { ddi: 'ExAllocatePoolWithTagPriority', param: poolTypeParam },
-  { ddi: 'ExAllocatePoolWithQuota', param: poolTypeParam },
-  { ddi: 'ExAllocatePoolWithQuotaTag', param: poolTypeParam },
-  { ddi: 'ExInitializeNPagedLookasideList', param: { index: 3, name: 'Flags' } },
-  { ddi: 'ExInitializeLookasideListEx', param: { index: 3, name: 'PoolType' } },
-  { ddi: 'ExAllocatePool2', param: { index: 0, name: 'Flags', wide: true } },
-  { ddi: 'ExAllocatePool3', param: { index: 0, name: 'Flags', wide: true } },
-];
 
 /** Why a constant pool argument requests executable memory, or undefined when it does not. */
 export function executablePool(ddi: string, value: bigint): string | undefined {
@@ -90,7 +75,7 @@ export const execPoolType: Rule = callSiteRule(
     securitySeverity: 8.0,
     message: '{ddi} allocates executable memory: {param} is {value}, {meaning} (call at {site})',
   },
-  POOL_TARGETS,
+  targetsOf('exec-pool-type'),
   (s) => {
     if (!s.param || !s.arg?.known) return undefined;
     const meaning = executablePool(s.ddi, s.arg.value);

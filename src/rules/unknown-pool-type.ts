@@ -1,13 +1,11 @@
 import type { ArgReason, CallTarget, RefUse } from '../callsites/types.js';
 import { hex } from '../pe/errors.js';
 import { callSiteRule, placeOf } from './call-site-rule.js';
-import { MDL_TARGETS } from './exec-mdl-mapping.js';
-import { PROTECTION_TARGETS } from './exec-page-protection.js';
-import { POOL_TARGETS } from './exec-pool-type.js';
+import { targetsOf } from './ddis.js';
 import type { Detection, Rule } from './types.js';
 
 /** Every DDI call-site analysis looks for, with the parameter that decides executability. */
-export const CALLSITE_TARGETS: readonly CallTarget[] = [...POOL_TARGETS, ...PROTECTION_TARGETS, ...MDL_TARGETS];
+export const CALLSITE_TARGETS: readonly CallTarget[] = targetsOf('all');
 
 /** Why an argument is not a constant, in words. */
 const REASONS: Readonly<Record<ArgReason, string>> = {
