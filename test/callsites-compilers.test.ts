@@ -186,3 +186,35 @@ describe('fail closed: every slot reference the byte scan finds is accounted for
     expect(checked).toBeGreaterThan(100);
   });
 });
+
+describe('decoding never starts inside an instruction', () => {
+  /** The image with .pdata entry `k`'s BeginAddress moved by `delta`. */
+  const withPdataStart = (name: CallsiteFixtureName, k: number, to: (begin: number, end: number) => number): Buffer => {
+    const b = Buffer.from(readFileSync(path(name)));
+    const parsed = parseImage(bufferSource(b));
+    if (!parsed.ok) throw parsed.error;
+    const h = parsed.image.headers;
+    const dir = h.dataDirectories[3]!;
+    const sec = h.sections.find((s) => dir.rva >= s.virtualAddress && dir.rva < s.virtualAddress + s.virtualSize)!;
+    const at = sec.pointerToRawData + (dir.rva - sec.virtualAddress) + 12 * k;
+    b.writeUInt32LE(to(b.readUInt32LE(at), b.readUInt32LE(at + 4)), at);
+    return b;
+  };
+  const callFindings = (r: ReturnType<typeof checkImage>): string[] =>
+    r.findings.filter((f) => RULE_IDS.includes(f.rule)).map((f) => `${f.rule} ${String(f.args.ddi)} ${String(f.args.value ?? f.args.why ?? '')} ${f.rva}`).sort();
+
+  it('a .pdata start moved into the middle of the first function: same findings as the intact image', () => {
+    const intact = callFindings(checkImage(path('callsite-pool-x64-o2')));
+    // AllocExec: 0x1009 is `mov r8d, imm32` (41 B8 ..); 0x100A decodes in step as `mov eax, imm32` and would lose ecx = 0.
+    const moved = callFindings(checkImage(withPdataStart('callsite-pool-x64-o2', 0, (begin) => begin + 0xa)));
+    expect(moved).toEqual(intact);
+    expect(intact).toContain('exec-pool-type ExAllocatePoolWithTag 0x0 ' + 0x100f);
+  });
+
+  it('overlapping entries: a later entry starting inside an earlier function decodes from the earlier start', () => {
+    const intact = callFindings(checkImage(path('callsite-pool-x64-o2')));
+    // Entry 1 (AllocNx) is made to start inside AllocExec, 10 bytes in, and to run to its own end.
+    const b = withPdataStart('callsite-pool-x64-o2', 1, (begin) => begin - 0x26);
+    expect(callFindings(checkImage(b))).toEqual(intact);
+  });
+});

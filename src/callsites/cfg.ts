@@ -106,6 +106,13 @@ export function effectivePreds(blocks: readonly Block[], b: number): number[] {
   return blocks[b]!.pred.filter((p) => !(blocks[p]!.padding && blocks[p]!.pred.length === 0));
 }
 
-export function endsWithIndirectJump(insns: readonly Insn[], block: Block): boolean {
-  return insns[block.end - 1]!.flow === FLOW_INDIRECT_JUMP;
+/**
+ * Whether the block ends with a jump that may go through a jump table: an indirect jump
+ * through a register or an indexed operand. `jmp [rip+x]` / `jmp [abs]` goes through one
+ * pointer (a tail call through the IAT or a function pointer), never to a case of this
+ * function.
+ */
+export function endsWithTableJump(insns: readonly Insn[], block: Block): boolean {
+  const x = insns[block.end - 1]!;
+  return x.flow === FLOW_INDIRECT_JUMP && x.viaSlot < 0;
 }

@@ -225,8 +225,14 @@ export function functionTable(src: ByteSource, h: PeHeaders): FunctionTable | un
  * Where to start and stop decoding to cover the instruction at `rva`: its .pdata function;
  * else the gap between two .pdata functions (leaf functions and import thunks have no
  * entry); else, without .pdata (x86), the whole section.
+ *
+ * Decoding must never start inside an instruction, and a hostile or packed image's .pdata
+ * may be overlapping or wrong. So entries that overlap are taken together from the earliest
+ * start, and on x86/x64 a start that neither follows padding (int3, nop) nor the previous
+ * function's end nor the section's start is not trusted: decoding starts at the previous
+ * function's end instead, from where it provably reaches the function.
  */
-export function regionFor(table: FunctionTable | undefined, c: CodeSection, rva: number): { start: number; end: number } {
+export function regionFor(table: FunctionTable | undefined, c: CodeSection, rva: number, x86 = false): { start: number; end: number } {
   if (!table) return { start: c.start, end: c.end };
   const { starts } = table;
   let lo = 0;
@@ -245,7 +251,18 @@ export function regionFor(table: FunctionTable | undefined, c: CodeSection, rva:
   });
   if (k >= 0) {
     const end = table.end(k);
-    if (rva < end) return clamp({ start: starts[k]!, end });
+    if (rva < end) {
+      let first = k;
+      for (let steps = 0; first > 0 && steps < 8 && table.end(first - 1) > starts[first]!; steps++) first--;
+      let start = starts[first]!;
+      if (x86) {
+        const prevEnd = first > 0 ? Math.min(table.end(first - 1), start) : c.start;
+        const before = c.bytes[start - c.start - 1];
+        const trusted = start <= c.start || start === prevEnd || before === 0xcc || before === 0x90;
+        if (!trusted) start = Math.max(c.start, prevEnd);
+      }
+      return clamp({ start, end: Math.max(end, rva + 1) });
+    }
   }
   // Between functions: from the end of the one before to the start of the one after.
   // Chained entries of one function can overlap; take the furthest end before rva.

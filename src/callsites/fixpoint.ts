@@ -8,7 +8,7 @@
  * joins, not 8,000 for each of them. The work is charged to the analysis budget.
  */
 import { FLOW_CALL, FLOW_INDIRECT_CALL, type Insn } from './ir.js';
-import { effectivePreds, endsWithIndirectJump, type Block } from './cfg.js';
+import { effectivePreds, endsWithTableJump, type Block } from './cfg.js';
 import { apply, calleeOf, type ImageFacts } from './interpret.js';
 import { cloneState, entryState, joinStates, sameState, type State } from './state.js';
 
@@ -32,7 +32,7 @@ export function solve(insns: readonly Insn[], blocks: readonly Block[], f: Image
   const n = blocks.length;
   const J = n; // the jump-table node
   const preds: number[][] = blocks.map((_, b) => effectivePreds(blocks, b));
-  const indirect = blocks.some((blk) => endsWithIndirectJump(insns, blk));
+  const indirect = blocks.some((blk) => endsWithTableJump(insns, blk));
   const isEntry = new Uint8Array(n);
   const succs: number[][] = Array.from({ length: n + 1 }, () => []);
   for (let b = 0; b < n; b++) {
@@ -40,7 +40,7 @@ export function solve(insns: readonly Insn[], blocks: readonly Block[], f: Image
     else if (preds[b]!.length === 0) preds[b] = [J];
     for (const p of preds[b]!) succs[p]!.push(b);
   }
-  for (let b = 0; b < n; b++) if (endsWithIndirectJump(insns, blocks[b]!)) succs[b]!.push(J);
+  for (let b = 0; b < n; b++) if (endsWithTableJump(insns, blocks[b]!)) succs[b]!.push(J);
 
   const outs: (State | undefined)[] = new Array(n + 1);
   const ins: (State | undefined)[] = new Array(n);

@@ -35,6 +35,7 @@ import {
   sectionAt,
   slotBounds,
   type CodeSection,
+  type FunctionTable,
 } from './code.js';
 import { pointersInData } from './data-refs.js';
 import { glueDecoder, type DecoderProvider } from './iced.js';
@@ -156,7 +157,7 @@ export function analyseCallSites(
   const run = (c: CodeSection, start: number, end: number): boolean => {
     if (stopped) return false;
     const insns = frontend!.decode(c, start, end, budget);
-    const r = budget.left > 0 ? analyseRegion({ insns, facts, targets: byName, entries: new Set() }, budget) : undefined;
+    const r = budget.left > 0 ? analyseRegion({ insns, facts, targets: byName, entries: pdataStarts(table, start, end) }, budget) : undefined;
     if (!r || !r.complete) {
       stopped = true;
       skipped.push({ reason: 'budget', rva: start, limit });
@@ -172,8 +173,10 @@ export function analyseCallSites(
     for (const rva of rvas) {
       const c = sectionAt(code, rva);
       if (!c) continue;
-      const r = narrow(frontend!, c, regionFor(table, c, rva), rva, budget);
-      if (!regions.has(r.start)) regions.set(r.start, { c, ...r, insns: [] });
+      const r = narrow(frontend!, c, regionFor(table, c, rva, arch !== 'arm64'), rva, budget);
+      // Two regions from one start (a gap, and a function whose start is not trusted): the longer.
+      const had = regions.get(r.start);
+      if (!had || had.end < r.end) regions.set(r.start, { c, ...r, insns: [] });
     }
     return [...regions.values()].sort((a, b) => a.start - b.start);
   };
@@ -264,6 +267,21 @@ interface Region {
   start: number;
   end: number;
   insns: Insn[];
+}
+
+/** The .pdata function starts in [start, end): each starts a function, whatever precedes it. */
+function pdataStarts(table: FunctionTable | undefined, start: number, end: number): Set<number> {
+  const out = new Set<number>();
+  if (!table) return out;
+  let lo = 0;
+  let hi = table.starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (table.starts[mid]! < start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let k = lo; k < table.starts.length && table.starts[k]! < end && out.size < 4096; k++) out.add(table.starts[k]!);
+  return out;
 }
 
 function machineOf(arch: Arch): Machine {
