@@ -175,7 +175,14 @@ export interface FunctionTable {
   starts: Uint32Array;
   /** End of function k, computed on first use (ARM64 lengths may need an .xdata read). */
   end(k: number): number;
+  /**
+   * x64: the start of the function that entry k continues, when k is a chained fragment
+   * (UNW_FLAG_CHAININFO: a shrink-wrapped part of a function, not a function of its own).
+   */
+  parent(k: number): number | undefined;
 }
+
+const UNW_FLAG_CHAININFO = 4;
 
 const MAX_PDATA_ENTRIES = 1 << 22;
 
@@ -218,7 +225,18 @@ export function functionTable(src: ByteSource, h: PeHeaders): FunctionTable | un
     ends[k] = end;
     return end;
   };
-  return { starts, end: endOf };
+  const parentOf = (k: number): number | undefined => {
+    if (entrySize !== 12) return undefined;
+    const x = locateRva(h, raw.readUInt32LE(order[k]! * entrySize + 8));
+    if (!x || x.available < 4) return undefined;
+    const head = src.read(x.offset, 4);
+    if (((head[0]! >>> 3) & UNW_FLAG_CHAININFO) === 0) return undefined;
+    // The parent's RUNTIME_FUNCTION follows the unwind codes (2 bytes each, an even count).
+    const at = 4 + 2 * ((head[2]! + 1) & ~1);
+    if (x.available < at + 4) return undefined;
+    return src.read(x.offset + at, 4).readUInt32LE(0);
+  };
+  return { starts, end: endOf, parent: parentOf };
 }
 
 /**
@@ -252,6 +270,12 @@ export function regionFor(table: FunctionTable | undefined, c: CodeSection, rva:
   if (k >= 0) {
     const end = table.end(k);
     if (rva < end) {
+      // A chained fragment is decoded from the start of the function it continues (when that
+      // lies shortly before it in the section), so values set before the fragment are kept.
+      const parent = table.parent(k);
+      if (parent !== undefined && parent < starts[k]! && parent >= c.start && starts[k]! - parent <= 0x10000) {
+        return clamp({ start: parent, end: Math.max(end, rva + 1) });
+      }
       let first = k;
       for (let steps = 0; first > 0 && steps < 8 && table.end(first - 1) > starts[first]!; steps++) first--;
       let start = starts[first]!;

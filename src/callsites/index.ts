@@ -280,7 +280,10 @@ function pdataStarts(table: FunctionTable | undefined, start: number, end: numbe
     if (table.starts[mid]! < start) lo = mid + 1;
     else hi = mid;
   }
-  for (let k = lo; k < table.starts.length && table.starts[k]! < end && out.size < 4096; k++) out.add(table.starts[k]!);
+  // Chained fragments continue a function: they are not entries.
+  for (let k = lo; k < table.starts.length && table.starts[k]! < end && out.size < 4096; k++) {
+    if (table.parent(k) === undefined) out.add(table.starts[k]!);
+  }
   return out;
 }
 

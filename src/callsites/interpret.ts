@@ -287,6 +287,11 @@ function aluVal(s: Val, fn: 'add' | 'sub' | 'or' | 'and' | 'xor', imm: bigint, w
     }
     return constVal(r & (w32 ? MASK32 : MASK64));
   }
+  // `or reg, -1` and `and reg, 0` give a constant whatever the register held
+  // (MSVC: `or r15, -1` is NtCurrentProcess()).
+  const width = w32 ? MASK32 : MASK64;
+  if (fn === 'or' && (imm & width) === width) return constVal(width);
+  if (fn === 'and' && (imm & width) === 0n) return constVal(0n);
   if (s.k === V_ADDR && !w32 && (fn === 'add' || fn === 'sub')) {
     const d = Number(BigInt.asIntN(64, imm));
     // adrp + add: the full address is made here, so this instruction is its source.

@@ -385,6 +385,18 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint, 
     generic(ins, effects);
   };
 
+  /**
+   * MSVC's multi-byte alignment fillers that are not `nop`: `lea ecx, [ecx+0]`,
+   * `lea esp, [esp+0]` (8D 49 00, 8D A4 24 00000000) between a jump and a loop head. Taken
+   * as padding, so that code nothing reaches does not mix its unknown values into the loop.
+   */
+  const isFiller = (ins: IcedInstruction, mn: number): boolean => {
+    if (mn !== M.Lea || ins.op0Kind !== K.Register || ins.memoryIndex !== R.None || ins.memoryDisplacement !== 0n) return false;
+    const d = gpr(ins.op0Register);
+    const b = gpr(ins.memoryBase);
+    return d !== undefined && b !== undefined && d.r === b.r && d.w === ptr && b.w === ptr;
+  };
+
   const branchVia = (ins: IcedInstruction, insn: Insn): void => {
     const k0 = ins.op0Kind;
     if (k0 === K.Register) {
@@ -500,7 +512,7 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint, 
         }
         switch (x.flowControl) {
           case F.Next:
-            if (mn === M.Nop) insn.padding = true;
+            if (mn === M.Nop || isFiller(x, mn)) insn.padding = true;
             else {
               const effects: Effect[] = [];
               effectsOf(x, mn, effects);
