@@ -116,8 +116,10 @@ function check(input: string | Uint8Array, options: CheckOptions, path: string):
   for (const part of callSites?.skipped ?? []) {
     if (part.reason === 'budget') {
       emit(skipped, { messageId: 'callsite-budget', args: { limit: part.limit.toLocaleString('en-US'), rva: hex(part.rva) } });
-    } else {
+    } else if (part.reason === 'machine') {
       emit(skipped, { messageId: 'callsite-machine', args: { machine: part.machine, ddis: part.ddis } });
+    } else {
+      emit(skipped, { section: part.section, messageId: 'callsite-no-file-data', args: { section: part.section, ddis: part.ddis } });
     }
   }
   return { path, findings };

@@ -218,3 +218,18 @@ describe('decoding never starts inside an instruction', () => {
     expect(callFindings(checkImage(b))).toEqual(intact);
   });
 });
+
+describe('packed code', () => {
+  it('an executable section with no data in the file gets a note naming it, never silence', () => {
+    const b = Buffer.from(readFileSync(path('callsite-pool-x64-o2')));
+    const parsed = parseImage(bufferSource(b));
+    if (!parsed.ok) throw parsed.error;
+    const h = parsed.image.headers;
+    // Section headers follow the optional header; SizeOfRawData is at +16 in each 40-byte header.
+    const first = h.peOffset + 24 + b.readUInt16LE(h.peOffset + 20);
+    const text = h.sections.findIndex((s) => s.name === '.text');
+    b.writeUInt32LE(0, first + 40 * text + 16);
+    const notes = checkImage(b).findings.filter((f) => f.rule === 'skipped-check');
+    expect(notes.map((f) => f.message)).toEqual([expect.stringMatching(/^section \.text is executable but holds no data in the file .*ExAllocatePoolWithTag/)]);
+  });
+});

@@ -17,7 +17,7 @@
  *    value leaves the analysis' sight, and every pointer to a slot or thunk in data, becomes
  *    an untracked reference, which the rules report as a note.
  */
-import { MACHINE_AMD64, MACHINE_ARM64, MACHINE_ARMNT, MACHINE_I386 } from '../pe/constants.js';
+import { IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE, MACHINE_AMD64, MACHINE_ARM64, MACHINE_ARMNT, MACHINE_I386 } from '../pe/constants.js';
 import type { PeImage } from '../pe/image.js';
 import { guardPointers } from '../pe/load-config.js';
 import type { ByteSource } from '../pe/source.js';
@@ -108,9 +108,14 @@ export function analyseCallSites(
     h.machine === MACHINE_AMD64 ? 'x64' : h.machine === MACHINE_I386 ? 'x86' : h.machine === MACHINE_ARM64 ? 'arm64' : undefined;
   if (!arch) {
     // ARM32 (Thumb-2) drivers import the same DDIs; their calls are not analysed, and say so.
-    const ddis = [...new Set([...slots.values()].map((s) => s.ddi))].sort();
-    skipped.push({ reason: 'machine', machine: h.machine === MACHINE_ARMNT ? 'arm' : h.machineName, ddis });
+    skipped.push({ reason: 'machine', machine: h.machine === MACHINE_ARMNT ? 'arm' : h.machineName, ddis: ddisOf(slots) });
     return none();
+  }
+
+  // Code the file does not hold (a packer's section, filled at run time) cannot be read: say so.
+  for (const sec of h.sections) {
+    const exec = (sec.characteristics & (IMAGE_SCN_MEM_EXECUTE | IMAGE_SCN_CNT_CODE)) !== 0;
+    if (exec && sec.sizeOfRawData === 0 && sec.virtualSize > 0) skipped.push({ reason: 'no-file-data', section: sec.name, ddis: ddisOf(slots) });
   }
 
   const guards = guardPointers(src, h);
@@ -285,6 +290,10 @@ function pdataStarts(table: FunctionTable | undefined, start: number, end: numbe
     if (table.parent(k) === undefined) out.add(table.starts[k]!);
   }
   return out;
+}
+
+function ddisOf(slots: ReadonlyMap<number, SlotInfo>): string[] {
+  return [...new Set([...slots.values()].map((s) => s.ddi))].sort();
 }
 
 function machineOf(arch: Arch): Machine {

@@ -112,4 +112,6 @@ export type SkippedPart =
   /** The work budget ran out at the region starting at `rva`: it and the rest were not analysed. */
   | { reason: 'budget'; rva: number; limit: number }
   /** The image's machine has no call-site analysis (ARM32 Thumb-2) but imports checked DDIs. */
-  | { reason: 'machine'; machine: string; ddis: string[] };
+  | { reason: 'machine'; machine: string; ddis: string[] }
+  /** An executable section with no data in the file: its code is made at run time (a packer). */
+  | { reason: 'no-file-data'; section: string; ddis: string[] };

@@ -23,6 +23,8 @@ export const skippedCheck: Rule = {
       'callsite-budget':
         'call-site analysis stopped at its work limit ({limit} instructions, a limit for hostile images); calls from RVA {rva} on were not checked',
       'callsite-machine': 'calls in {machine} code are not analysed: the calls to {ddis} were not checked',
+      'callsite-no-file-data':
+        'section {section} is executable but holds no data in the file (code made at run time, as packers do): calls in it to {ddis} were not checked',
     },
   },
 };
