@@ -1,5 +1,6 @@
 import {
   MACHINE_NAMES,
+  OTHER_MACHINE_NAMES,
   PE32_MAGIC,
   PE32PLUS_MAGIC,
 } from './constants.js';
@@ -30,6 +31,8 @@ export interface PeHeaders {
   peOffset: number;
   machine: number;
   machineName: string;
+  /** Whether hvci-build knows this machine's relocations and code; other images are parsed, not malformed. */
+  machineChecked: boolean;
   characteristics: number;
   /** File offset of the COFF Characteristics field. */
   characteristicsOffset: number;
@@ -79,14 +82,9 @@ export function parseHeaders(src: ByteSource): PeHeaders {
     malformed(`no PE signature at e_lfanew ${hex(peOffset)}`, peOffset, 'Signature');
   }
   const machine = coff.readUInt16LE(4);
-  const machineName = MACHINE_NAMES[machine];
-  if (machineName === undefined) {
-    malformed(
-      `unsupported machine ${hex(machine)} (hvci-build checks x64, x86, ARM64 and ARM images)`,
-      peOffset + 4,
-      'Machine',
-    );
-  }
+  // Another machine's image is still a PE image: its layout is read the same way.
+  const machineChecked = MACHINE_NAMES[machine] !== undefined;
+  const machineName = MACHINE_NAMES[machine] ?? OTHER_MACHINE_NAMES[machine] ?? 'unknown';
   const numberOfSections = coff.readUInt16LE(6);
   const pointerToSymbolTable = coff.readUInt32LE(12);
   const numberOfSymbols = coff.readUInt32LE(16);
@@ -141,7 +139,9 @@ export function parseHeaders(src: ByteSource): PeHeaders {
     const at = fixedSize + i * 8;
     const entryOffset = optOffset + at;
     if (i < numberOfRvaAndSizes) {
-      dataDirectories.push({ rva: opt.readUInt32LE(at), size: opt.readUInt32LE(at + 4), entryOffset });
+      const rva = opt.readUInt32LE(at);
+      // The Windows loader takes a directory with RVA 0 as absent, whatever its size says.
+      dataDirectories.push({ rva, size: rva === 0 ? 0 : opt.readUInt32LE(at + 4), entryOffset });
     } else {
       dataDirectories.push({ rva: 0, size: 0, entryOffset });
     }
@@ -222,6 +222,7 @@ export function parseHeaders(src: ByteSource): PeHeaders {
     peOffset,
     machine,
     machineName,
+    machineChecked,
     characteristics,
     characteristicsOffset: peOffset + 22,
     pointerToSymbolTable,
