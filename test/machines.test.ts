@@ -27,7 +27,8 @@ let straddle: Editable;
 
 beforeAll(async () => {
   dir = tempDir('machines');
-  [clean, legacy, straddle] = await Promise.all(['clean-x64', 'legacy-x64', 'straddle-x64'].map(async (n) => loadEditable(await buildFixture(n as 'clean-x64'))));
+  const load = async (name: 'clean-x64' | 'legacy-x64' | 'straddle-x64') => loadEditable(await buildFixture(name));
+  [clean, legacy, straddle] = await Promise.all([load('clean-x64'), load('legacy-x64'), load('straddle-x64')]);
 });
 
 describe('a machine hvci-build does not check', () => {
