@@ -1,6 +1,6 @@
 import type { CallSiteAnalysis } from '../callsites/types.js';
-import { MalformedImageError, hex } from './errors.js';
-import { parseHeaders, type PeHeaders } from './headers.js';
+import { MalformedImageError } from './errors.js';
+import { parseHeaders, unsupportedMachine, type PeHeaders } from './headers.js';
 import { parseImports, type ImportedModule } from './imports.js';
 import { walkRelocations, type RelocationSummary } from './relocations.js';
 import type { ByteSource } from './source.js';
@@ -22,14 +22,8 @@ export function parseImage(src: ByteSource): ParseResult {
   try {
     const headers = parseHeaders(src);
     const imports = parseImports(src, headers);
-    if (!headers.machineChecked) {
-      // Relocation types and code are machine-specific: not read; the section and header rules still apply.
-      const relocations: RelocationSummary = { blocks: 0, entries: 0, straddling: [], skipped: undefined };
-      const note =
-        `machine ${headers.machineName} (${hex(headers.machine)}) is not supported: its base relocations and code ` +
-        'were not checked (hvci-build checks x64, x86, ARM64 and ARM images)';
-      return { ok: true, image: { headers, imports, relocations, skipped: [note] } };
-    }
+    const other = unsupportedMachine(headers);
+    if (other) return { ok: true, image: { headers, imports, relocations: other.relocations, skipped: [other.note] } };
     const relocations = walkRelocations(src, headers);
     const skipped = relocations.skipped ? [relocations.skipped] : [];
     return { ok: true, image: { headers, imports, relocations, skipped } };
