@@ -32,13 +32,13 @@ beforeAll(async () => {
 });
 
 describe('a machine hvci-build does not check', () => {
-  it('an IA-64 image (0x200) is not malformed: one skipped-check note names the machine', () => {
+  it('an IA-64 image (0x200) is not malformed: a skipped-check note names the machine', () => {
     const r = checkImage(withMachine(clean, 0x200));
     expect(rules(r)).not.toContain('malformed');
-    const notes = r.findings.filter((f) => f.rule === 'skipped-check');
+    const notes = r.findings.filter((f) => /machine IA-64 \(0x200\) is not supported/.test(f.message));
     expect(notes).toHaveLength(1);
+    expect(notes[0]!.rule).toBe('skipped-check');
     expect(notes[0]!.severity).toBe('note');
-    expect(notes[0]!.message).toMatch(/machine IA-64 \(0x200\) is not supported/);
     // The header and section rules still run: the same findings as the x64 original, plus the note.
     expect(rules(r).filter((x) => x !== 'skipped-check')).toEqual(rules(checkImage(clean.bytes)));
   });
@@ -47,13 +47,13 @@ describe('a machine hvci-build does not check', () => {
     expect(rules(checkImage(straddle.bytes))).toContain('straddling-reloc');
     const r = checkImage(withMachine(straddle, 0x200));
     expect(rules(r)).not.toContain('straddling-reloc');
-    expect(r.findings.find((f) => f.rule === 'skipped-check')!.message).toMatch(/base relocations and code were not checked/);
+    expect(r.findings.some((f) => f.rule === 'skipped-check' && /base relocations and code were not checked/.test(f.message))).toBe(true);
   });
 
   it('a machine value outside the specification is named unknown, with its hex', () => {
     const r = checkImage(withMachine(clean, 0x1234));
     expect(rules(r)).not.toContain('malformed');
-    expect(r.findings.find((f) => f.rule === 'skipped-check')!.message).toMatch(/machine unknown \(0x1234\)/);
+    expect(r.findings.some((f) => f.rule === 'skipped-check' && /machine unknown \(0x1234\)/.test(f.message))).toBe(true);
   });
 
   it('ARM (0x1c4) is still checked: no note', () => {
