@@ -21,13 +21,14 @@ const pragma: Record<string, string> = {};
 beforeAll(async () => {
   dir = tempDir('policy');
   const snippet = (name: string, directive: string) => compileSnippet(name, `#pragma comment(linker, "${directive}")\nint ${name}_marker;\n`, dir);
-  [clean, lib, asm, pragma.merge!, pragma.chain!, pragma.rdataRe!, pragma.dataRwe!, pragma.harmless!] = await Promise.all([
+  [clean, lib, asm, pragma.merge!, pragma.chain!, pragma.toFoo!, pragma.rdataRe!, pragma.dataRwe!, pragma.harmless!] = await Promise.all([
     compileFixture('clean.c', dir),
     importLib(dir),
     // Code in a section of its own name, .asm, which sorts before .rdata.
     compileSnippet('asm', '#pragma code_seg(".asm")\nint __stdcall AsmHelper(int x) { return x * 3; }\n#pragma code_seg()\n', dir),
     snippet('merge', '/merge:.rdata=.text'),
     snippet('chain', '/merge:.rdata=.foo /merge:.foo=.text'),
+    snippet('to_foo', '/merge:.rdata=.foo'),
     snippet('rdata_re', '/section:.rdata,re'),
     snippet('data_rwe', '/section:.data,rwe'),
     snippet('harmless', '/merge:.edata=.rdata'),
@@ -103,8 +104,8 @@ describe('refused before the link: the message names the flag (and the object) a
     ],
     [
       'a .drectve merge chained to a command-line one',
-      () => ['/merge:.foo=.text', pragma.chain!],
-      /\.drectve section of .*chain\.obj: merging \.rdata into \.text \(through \.foo\)/,
+      () => ['/merge:.foo=.text', pragma.toFoo!],
+      /\/merge:\.rdata=\.foo in the \.drectve section of .*to_foo\.obj: merging \.rdata into \.text \(through \.foo\)/,
       'iat-in-exec',
     ],
   ];

@@ -16,6 +16,12 @@ export const DEFAULT_MERGES: readonly (readonly [string, string])[] = [
   ['.bss', '.data'],
 ];
 
+/** "from=to" split as lld-link splits it, at the first '='; undefined when a side is empty. */
+export function splitMerge(pair: string): { from: string; to: string } | undefined {
+  const eq = pair.indexOf('=');
+  return eq > 0 && eq < pair.length - 1 ? { from: pair.slice(0, eq), to: pair.slice(eq + 1) } : undefined;
+}
+
 /** Where a section's contents end up: `dest`, reached through `via`; or the cycle lld-link rejects. */
 export type MergeTarget = { dest: string; via: string[] } | { cycle: string[] };
 

@@ -2,7 +2,7 @@ import { IMAGE_SCN_MEM_EXECUTE, IMAGE_SCN_MEM_READ, IMAGE_SCN_MEM_WRITE, PAGE_SI
 import { lastOption, parseLinkNumber, readLinkArgs, type LinkArgs } from './args.js';
 import { readObject, type CoffObject } from './coff-object.js';
 import { directiveFlags } from './directives.js';
-import { DEFAULT_MERGES, MergeGraph } from './merge-graph.js';
+import { DEFAULT_MERGES, MergeGraph, splitMerge } from './merge-graph.js';
 import { OutputSections } from './output-sections.js';
 import { isWX, lettersFor, linkExeResult, lldResult, parseSectionSpec } from './section-attrs.js';
 
@@ -72,12 +72,12 @@ export function applyLinkPolicy(input: readonly string[], cwd: string, config: L
       const pairs = opt.value.split(';').filter((p) => p !== '');
       const rewritten: string[] = [];
       for (const pair of pairs) {
-        const eq = pair.indexOf('=');
-        if (eq <= 0 || eq === pair.length - 1) {
+        const split = splitMerge(pair);
+        if (!split) {
           errors.push(`${opt.raw}: '${pair}' is not from=to`);
           continue;
         }
-        merges.push({ where: opt.raw, value: pair, from: pair.slice(0, eq), to: pair.slice(eq + 1) });
+        merges.push({ where: opt.raw, value: pair, ...split });
         rewritten.push(`/merge:${pair}`);
       }
       if (pairs.length > 1) {
@@ -97,20 +97,16 @@ export function applyLinkPolicy(input: readonly string[], cwd: string, config: L
   for (const { path, object } of objects) {
     for (const d of directiveFlags(path, object.directives)) {
       const where = `${d.raw} in the .drectve section of ${d.file}`;
-      const eq = d.value.indexOf('=');
+      // lld-link takes a .drectve /merge whole: split at its first '=', not at ';'.
+      const split = d.name === 'merge' ? splitMerge(d.value) : undefined;
       if (d.name === 'section') sectionFlags.push({ where, value: d.value });
-      else if (eq > 0 && eq < d.value.length - 1) {
-        // lld-link splits a .drectve /merge at its first '=' only.
-        const m = { where, value: d.value, from: d.value.slice(0, eq), to: d.value.slice(eq + 1), object: d.file };
-        merges.push(m);
-        graph.add(m.from, m.to);
+      else if (split) {
+        merges.push({ where, value: d.value, ...split, object: d.file });
+        graph.add(split.from, split.to);
       }
     }
   }
-  const out = new OutputSections(
-    objects.map((o) => o.object),
-    graph,
-  );
+  const out = new OutputSections(objects.map((o) => o.object), graph);
 
   checkMerges(merges, out, config, errors, notices);
   for (const flag of sectionFlags) {
