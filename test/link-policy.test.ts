@@ -64,6 +64,7 @@ describe('refused before the link: the message names the flag (and the object) a
       /\/merge:\.rdata=\.foo: merging \.rdata into \.foo mixes data and code.*\(rule iat-in-exec\)/,
       'iat-in-exec',
     ],
+    ['the same flag twice: one line', () => ['/merge:.rdata=.text', '/merge:.rdata=.text'], /\/merge:\.rdata=\.text: merging \.rdata into \.text/, 'iat-in-exec'],
     ['/section:.rdata,re', () => ['/section:.rdata,re'], /\/section:\.rdata,re makes section \.rdata, which holds the IAT, executable \(rule iat-in-exec\)/, 'iat-in-exec'],
     ['/SECTION:.rdata,E (link.exe keeps R)', () => ['/SECTION:.rdata,E'], /\/SECTION:\.rdata,E makes section \.rdata, which holds the IAT, executable/, 'iat-in-exec'],
     [

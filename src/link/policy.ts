@@ -124,7 +124,8 @@ export function applyLinkPolicy(input: readonly string[], cwd: string, config: L
     args.push('/align:0x1000');
     notices.push('injected /align:0x1000');
   }
-  return { args, errors, notices };
+  // The same flag given twice is refused once.
+  return { args, errors: [...new Set(errors)], notices: [...new Set(notices)] };
 }
 
 /** Judges each merge by where lld-link finally puts its source, through chains of merges. */
