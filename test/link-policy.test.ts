@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkImage } from '../src/check-image.js';
+import { applyLinkPolicy } from '../src/link/policy.js';
 import { requireTool } from '../src/toolchain/find-tool.js';
 import { runCli } from './helpers/cli.js';
+import { prng } from './helpers/image-edit.js';
 import { compileFixture, compileSnippet, DRIVER_FLAGS, importLib, tempDir } from './helpers/toolchain.js';
 
 let dir: string;
@@ -150,5 +152,35 @@ describe('let through: the IAT stays out of code', () => {
       expect(r.exitCode, r.stderr).toBe(0);
       expect(checkImage(out).findings.filter((f) => f.severity === 'error')).toEqual([]);
     });
+  });
+});
+
+describe('random /merge and /section lines: whatever the policy lets through links into an image without these errors', () => {
+  it('80 command lines', async () => {
+    const rand = prng(0x9e3779b9);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
+    const names = ['.rdata', '.text', '.data', '.foo', '.bar', '.asm', '.idata', '.xdata', '.pdata', 'PAGE', '.edata', '.bss'];
+    const lines = Array.from({ length: 80 }, () => {
+      const flags = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => `/merge:${pick(names)}=${pick(names)}`);
+      if (rand() < 0.4) flags.push(`/section:${pick(names)},${pick(['r', 're', 'rw', 'rwe', 'e', 'w'])}`);
+      return flags;
+    });
+    const base = [...DRIVER_FLAGS, clean, asm, '/include:AsmHelper', lib];
+    let linked = 0;
+    await Promise.all(
+      lines.map(async (flags, i) => {
+        const out = join(dir, `random${i}.sys`);
+        const policy = applyLinkPolicy([...base, `/out:${out}`, ...flags], dir, { allowMerges: [], allowSections: [] });
+        if (policy.errors.length > 0) return;
+        const r = await execa(requireTool('lld-link'), policy.args, { cwd: dir, reject: false });
+        if (r.exitCode !== 0) return; // lld-link refused it (a merge of .reloc, a loop it found): no image
+        linked++;
+        const errors = checkImage(out).findings.filter((f) => f.severity === 'error').map((f) => f.rule);
+        expect({ flags, errors: errors.filter((e) => ['iat-in-exec', 'wx-section', 'writable-code'].includes(e)) }).toEqual({ flags, errors: [] });
+      }),
+    );
+    // Both paths are exercised.
+    expect(linked).toBeGreaterThan(10);
+    expect(linked).toBeLessThan(80);
   });
 });
