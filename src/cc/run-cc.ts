@@ -15,10 +15,10 @@ export interface CcContext {
 
 /**
  * What hvci-build cc adds in front of the user's arguments: /Gy (function-level
- * linking, so the linker can place data and avoid straddling relocations) and
- * NX opt-in for default pool allocations, unless the command line already
- * chooses POOL_NX_OPTIN or POOL_NX_OPTIN_AUTO. The user's flags come after, so
- * an explicit /Gy- still wins.
+ * linking; it does not avoid straddling relocations, which come from the data's
+ * layout) and NX opt-in for default pool allocations, unless the command line
+ * already chooses POOL_NX_OPTIN or POOL_NX_OPTIN_AUTO.
+ * The user's flags come after, so an explicit /Gy- still wins.
  */
 export function ccInjectedFlags(args: readonly string[], cwd: string): string[] {
   const expanded = expandResponseFiles(args, 'windows', cwd);

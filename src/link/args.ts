@@ -31,6 +31,8 @@ export function readLinkArgs(args: readonly string[]): LinkArgs {
   const options: LinkOption[] = [];
   const inputs: string[] = [];
   args.forEach((raw, index) => {
+    // lld-link's option parser skips empty arguments (a "" in a Windows-quoted response file).
+    if (raw === '') return;
     const m = /^(?:--?|\/)([A-Za-z][\w.-]*)(?:[:=]([\s\S]*))?$/.exec(raw);
     const looksLikeInput = INPUT_EXT.test(raw) && !raw.slice(1).includes(':');
     if (m && !looksLikeInput) {

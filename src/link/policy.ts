@@ -1,7 +1,10 @@
 import { IMAGE_SCN_MEM_EXECUTE, IMAGE_SCN_MEM_READ, IMAGE_SCN_MEM_WRITE, PAGE_SIZE } from '../pe/constants.js';
 import { lastOption, parseLinkNumber, readLinkArgs, type LinkArgs } from './args.js';
-import { outputSectionName, readObjectSections } from './coff-object.js';
-import { isExec, isWX, lettersFor, linkExeResult, parseSectionSpec } from './section-attrs.js';
+import { readObject, type CoffObject } from './coff-object.js';
+import { directiveFlags } from './directives.js';
+import { DEFAULT_MERGES, MergeGraph, splitMerge } from './merge-graph.js';
+import { OutputSections } from './output-sections.js';
+import { isWX, lettersFor, linkExeResult, lldResult, parseSectionSpec } from './section-attrs.js';
 
 /** Project settings that relax the policy, each use announced. */
 export interface LinkPolicyConfig {
@@ -20,39 +23,32 @@ export interface PolicyResult {
   notices: string[];
 }
 
-const DATA_SECTIONS = new Set(['.rdata', '.data', '.bss', '.idata', '.edata', '.pdata', '.xdata', '.00cfg', '.tls', '.reloc', '.rsrc']);
-// WDK names: INIT, PAGE, PAGELK, PAGESRP0... hold code; PAGEDATA and PAGECONST hold data.
-const CODE_SECTIONS = /^(\.text|INIT|_TEXT|_PAGE|PAGE(?!DATA|CONST))/;
+/** A /MERGE pair or /SECTION value, from the command line or an object's .drectve. */
+interface Request {
+  /** How the refusal names it: the flag, or the flag and the object. */
+  where: string;
+  value: string;
+  /** Position in the command line; undefined for a .drectve flag (lld-link reads those as they are). */
+  index?: number;
+}
 
-const R = IMAGE_SCN_MEM_READ;
-const W = IMAGE_SCN_MEM_WRITE;
-const X = IMAGE_SCN_MEM_EXECUTE;
-/** What the linker gives sections it makes itself when no object names them. */
-const KNOWN_BITS: Readonly<Record<string, number>> = {
-  '.text': R | X | 0x20,
-  '.rdata': R,
-  '.data': R | W,
-  '.bss': R | W,
-  '.idata': R,
-  '.edata': R,
-  '.pdata': R,
-  '.xdata': R,
-  '.00cfg': R,
-  '.reloc': R | 0x02000000,
-};
+interface MergeRequest extends Request {
+  from: string;
+  to: string;
+  /** The object whose .drectve asks for it. */
+  object?: string;
+}
 
 /**
  * Applies the HVCI link policy to an expanded lld-link command line: injects
- * /NXCOMPAT and /ALIGN:0x1000, refuses what would break memory integrity,
- * splits WDK's multi-pair /MERGE, and rewrites /SECTION so lld-link does what
- * link.exe would.
+ * /NXCOMPAT and /ALIGN:0x1000, refuses what would break memory integrity
+ * (from the command line or the objects' .drectve sections), splits WDK's
+ * multi-pair /MERGE, and rewrites /SECTION so lld-link does what link.exe would.
  */
 export function applyLinkPolicy(input: readonly string[], cwd: string, config: LinkPolicyConfig): PolicyResult {
   const parsed = readLinkArgs(input);
   const errors: string[] = [];
   const notices: string[] = [];
-  const sections = sectionBitsFromObjects(parsed, cwd);
-  const out: string[] = [];
   const replaced = new Map<number, string[]>();
 
   // NX_COMPAT: refuse an explicit opt-out, inject otherwise.
@@ -69,106 +65,149 @@ export function applyLinkPolicy(input: readonly string[], cwd: string, config: L
     }
   }
 
+  const merges: MergeRequest[] = [];
+  const sectionFlags: Request[] = [];
   for (const opt of parsed.options) {
     if (opt.name === 'merge' && opt.value !== undefined) {
       const pairs = opt.value.split(';').filter((p) => p !== '');
       const rewritten: string[] = [];
       for (const pair of pairs) {
-        const eq = pair.indexOf('=');
-        if (eq <= 0 || eq === pair.length - 1) {
+        const split = splitMerge(pair);
+        if (!split) {
           errors.push(`${opt.raw}: '${pair}' is not from=to`);
           continue;
         }
-        const from = pair.slice(0, eq);
-        const to = pair.slice(eq + 1);
-        const problem = mergeProblem(from, to, sections);
-        if (problem && config.allowMerges.some((a) => a.toLowerCase() === `${from}=${to}`.toLowerCase())) {
-          notices.push(`allowed by config: /MERGE:${from}=${to} (${problem})`);
-        } else if (problem) {
-          errors.push(`${opt.raw}: merging ${from} into ${to} ${problem}`);
-        }
-        rewritten.push(`/merge:${from}=${to}`);
+        merges.push({ where: opt.raw, value: pair, ...split });
+        rewritten.push(`/merge:${pair}`);
       }
       if (pairs.length > 1) {
         notices.push(`split ${opt.raw} into ${rewritten.join(' ')} (lld-link splits only at the first '=')`);
       }
       replaced.set(opt.index, rewritten);
     } else if (opt.name === 'section' && opt.value !== undefined) {
-      const spec = parseSectionSpec(opt.value);
-      if (typeof spec === 'string') {
-        errors.push(`${opt.raw}: ${spec}`);
-        continue;
-      }
-      // A section only a static library contributes (KMDF's INIT) is not in the objects read.
-      const base = sections.get(spec.name) ?? KNOWN_BITS[spec.name] ?? (CODE_SECTIONS.test(spec.name) ? R | X | 0x20 : 0);
-      const result = linkExeResult(base, spec);
-      const letters = lettersFor(result);
-      if (letters === '') {
-        errors.push(`${opt.raw} leaves section ${spec.name} with no attributes, which lld-link rejects (rule no-permissions)`);
-        continue;
-      }
-      const rewritten = `/section:${spec.name},${letters}`;
-      if (isWX(result)) {
-        if (config.allowSections.some((a) => sameSectionSpec(a, opt.value!))) {
-          notices.push(`allowed by config: ${opt.raw} (makes ${spec.name} writable and executable)`);
-        } else {
-          errors.push(`${opt.raw} makes section ${spec.name} writable and executable (rule wx-section)`);
-        }
-      }
-      if (rewritten.toLowerCase() !== `/section:${opt.value}`.toLowerCase()) {
-        notices.push(`translated ${opt.raw} to ${rewritten} (lld-link replaces the R/W/E bits; link.exe keeps those not named)`);
-      }
-      replaced.set(opt.index, [rewritten]);
+      sectionFlags.push({ where: opt.raw, value: opt.value, index: opt.index });
     }
   }
 
-  parsed.args.forEach((arg, i) => out.push(...(replaced.get(i) ?? [arg])));
+  // lld-link applies the command line's merges, then its own, then the objects'.
+  const objects = readInputObjects(parsed, cwd);
+  const graph = new MergeGraph();
+  for (const m of merges) graph.add(m.from, m.to);
+  for (const [from, to] of DEFAULT_MERGES) graph.add(from, to);
+  for (const { path, object } of objects) {
+    for (const d of directiveFlags(path, object.directives)) {
+      const where = `${d.raw} in the .drectve section of ${d.file}`;
+      // lld-link takes a .drectve /merge whole: split at its first '=', not at ';'.
+      const split = d.name === 'merge' ? splitMerge(d.value) : undefined;
+      if (d.name === 'section') sectionFlags.push({ where, value: d.value });
+      else if (split) {
+        merges.push({ where, value: d.value, ...split, object: d.file });
+        graph.add(split.from, split.to);
+      }
+    }
+  }
+  const out = new OutputSections(objects.map((o) => o.object), graph);
+
+  checkMerges(merges, out, config, errors, notices);
+  for (const flag of sectionFlags) {
+    const rewritten = checkSection(flag, out, config, errors, notices);
+    if (rewritten !== undefined && flag.index !== undefined) replaced.set(flag.index, [rewritten]);
+  }
+
+  const args: string[] = [];
+  parsed.args.forEach((arg, i) => args.push(...(replaced.get(i) ?? [arg])));
   if (!nx) {
-    out.push('/nxcompat');
+    args.push('/nxcompat');
     notices.push('injected /nxcompat');
   }
   if (!align) {
-    out.push('/align:0x1000');
+    args.push('/align:0x1000');
     notices.push('injected /align:0x1000');
   }
-  return { args: out, errors, notices };
+  // The same flag given twice is refused once.
+  return { args, errors: [...new Set(errors)], notices: [...new Set(notices)] };
 }
 
-/** Why merging `from` into `to` breaks memory integrity, or undefined when it does not. */
-function mergeProblem(from: string, to: string, sections: ReadonlyMap<string, number>): string | undefined {
-  const fromExec = execKind(from, sections);
-  const toExec = execKind(to, sections);
+/** Judges each merge by where lld-link finally puts its source, through chains of merges. */
+function checkMerges(merges: readonly MergeRequest[], out: OutputSections, config: LinkPolicyConfig, errors: string[], notices: string[]): void {
+  const iatPath = out.iatSection()?.path ?? [];
+  const cycles = new Set<string>();
+  for (const m of merges) {
+    const target = out.merges.follow(m.from, m.to);
+    if ('cycle' in target) {
+      const key = [...new Set(target.cycle)].sort().join(' ');
+      if (!cycles.has(key)) errors.push(`${m.where}: the /merge rules loop (${target.cycle.join(' -> ')}), which lld-link rejects`);
+      cycles.add(key);
+      continue;
+    }
+    const problem = mergeProblem(m.from, target.dest, out, iatPath);
+    if (!problem) continue;
+    const through = target.via.length > 0 ? ` (through ${target.via.join(', ')})` : '';
+    if (config.allowMerges.some((a) => a.toLowerCase() === m.value.toLowerCase())) {
+      const origin = m.object !== undefined ? ` (.drectve of ${m.object})` : '';
+      notices.push(`allowed by config: /MERGE:${m.value}${origin} (${problem})`);
+    } else {
+      errors.push(`${m.where}: merging ${m.from} into ${target.dest}${through} ${problem}`);
+    }
+  }
+}
+
+/** Why merging `from` into `dest` breaks memory integrity, or undefined when it does not. */
+function mergeProblem(from: string, dest: string, out: OutputSections, iatPath: readonly string[]): string | undefined {
+  const fromCode = out.isCode(from);
+  const destCode = out.isCode(dest);
   // A section no object contributes and the linker does not make merges nothing.
-  if (fromExec === undefined || toExec === undefined || fromExec === toExec) return undefined;
-  const data = fromExec ? to : from;
-  const dataBits = sections.get(data) ?? KNOWN_BITS[data] ?? R;
-  if (dataBits & W) return `makes a writable and executable section (rule wx-section)`;
-  const iat = data === '.rdata' || data === '.idata' ? ' and puts the IAT in executable memory (rule iat-in-exec)' : '';
+  if (fromCode === undefined || destCode === undefined || fromCode === destCode) return undefined;
+  const data = fromCode ? dest : from;
+  const dataBits = out.bits(data) ?? IMAGE_SCN_MEM_READ;
+  if (dataBits & IMAGE_SCN_MEM_WRITE) return `makes a writable and executable section (rule wx-section)`;
+  const iat = iatPath.includes(data) ? ' and puts the IAT in executable memory (rule iat-in-exec)' : '';
   return `mixes data and code: ${data} becomes executable${iat}`;
 }
 
-/** Whether a section holds code; undefined when nothing is known of it. */
-function execKind(name: string, sections: ReadonlyMap<string, number>): boolean | undefined {
-  const bits = sections.get(name);
-  if (bits !== undefined) return isExec(bits);
-  if (DATA_SECTIONS.has(name)) return false;
-  return CODE_SECTIONS.test(name) ? true : undefined;
-}
-
-/** Output-section characteristics as the input objects declare them (union per output name). */
-function sectionBitsFromObjects(parsed: LinkArgs, cwd: string): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const input of parsed.inputs) {
-    if (!/\.(obj|o)$/i.test(input)) continue;
-    const path = input.startsWith('/') ? input : `${cwd}/${input}`;
-    for (const s of readObjectSections(path)) {
-      // Skip the compiler's metadata sections (.drectve, .debug$S, .llvm_addrsig: LNK_INFO/REMOVE).
-      if ((s.characteristics & 0x00000a00) !== 0) continue;
-      const name = outputSectionName(s.name);
-      map.set(name, (map.get(name) ?? 0) | s.characteristics);
+/**
+ * Judges one /SECTION: a command-line one with link.exe's meaning (returns
+ * its lld-link translation), a .drectve one with lld-link's (bits replaced).
+ */
+function checkSection(flag: Request, out: OutputSections, config: LinkPolicyConfig, errors: string[], notices: string[]): string | undefined {
+  const spec = parseSectionSpec(flag.value);
+  if (typeof spec === 'string') {
+    errors.push(`${flag.where}: ${spec}`);
+    return undefined;
+  }
+  // A section only a static library contributes (KMDF's INIT) is not in the objects read.
+  const base = out.bits(spec.name) ?? 0;
+  const fromCommandLine = flag.index !== undefined;
+  const result = fromCommandLine ? linkExeResult(base, spec) : lldResult(base, spec);
+  const letters = lettersFor(result);
+  if (fromCommandLine && letters === '') {
+    errors.push(`${flag.where} leaves section ${spec.name} with no attributes, which lld-link rejects (rule no-permissions)`);
+    return undefined;
+  }
+  const problems: string[] = [];
+  if (isWX(result)) problems.push(`makes section ${spec.name} writable and executable (rule wx-section)`);
+  if ((result & IMAGE_SCN_MEM_EXECUTE) !== 0 && out.iatSection()?.dest === spec.name) {
+    problems.push(`makes section ${spec.name}, which holds the IAT, executable (rule iat-in-exec)`);
+  }
+  for (const problem of problems) {
+    if (config.allowSections.some((a) => sameSectionSpec(a, flag.value))) {
+      notices.push(`allowed by config: ${flag.where} (${problem})`);
+    } else {
+      errors.push(`${flag.where} ${problem}`);
     }
   }
-  return map;
+  const rewritten = `/section:${spec.name},${letters}`;
+  if (fromCommandLine && rewritten.toLowerCase() !== `/section:${flag.value}`.toLowerCase()) {
+    notices.push(`translated ${flag.where} to ${rewritten} (lld-link replaces the R/W/E bits; link.exe keeps those not named)`);
+  }
+  return fromCommandLine ? rewritten : undefined;
+}
+
+/** The COFF objects on the command line, read for their sections and .drectve. */
+function readInputObjects(parsed: LinkArgs, cwd: string): { path: string; object: CoffObject }[] {
+  return parsed.inputs
+    .filter((input) => /\.(obj|o)$/i.test(input))
+    .map((input) => ({ path: input, object: readObject(input.startsWith('/') ? input : `${cwd}/${input}`) }));
 }
 
 /** "name,attrs" equal up to case and letter order. */

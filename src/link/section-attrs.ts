@@ -75,3 +75,8 @@ export const isWX = (bits: number): boolean =>
   (bits & IMAGE_SCN_MEM_WRITE) !== 0 && (bits & IMAGE_SCN_MEM_EXECUTE) !== 0;
 
 export const isExec = (bits: number): boolean => (bits & (IMAGE_SCN_MEM_EXECUTE | IMAGE_SCN_CNT_CODE)) !== 0;
+
+/** What lld-link makes of /SECTION (as a .drectve gives it): the named bits replace all of R/W/E/D/S/K/P. */
+export function lldResult(base: number, spec: SectionSpec): number {
+  return (base & ~LETTER_MASK) | spec.set;
+}

@@ -25,11 +25,46 @@ export const MACHINE_AMD64 = 0x8664;
 export const MACHINE_ARM64 = 0xaa64;
 export const MACHINE_ARMNT = 0x01c4;
 
+/** The machines hvci-build checks. */
 export const MACHINE_NAMES: Readonly<Record<number, string>> = {
   [MACHINE_I386]: 'x86',
   [MACHINE_AMD64]: 'x64',
   [MACHINE_ARM64]: 'arm64',
   [MACHINE_ARMNT]: 'arm',
+};
+
+/**
+ * Other machines of the PE format specification ("Machine Types"), named in the
+ * note that says their images are not checked. Real driver collections hold IA-64 images.
+ */
+export const OTHER_MACHINE_NAMES: Readonly<Record<number, string>> = {
+  0x0: 'unknown',
+  0x166: 'MIPS R4000',
+  0x169: 'MIPS WCE v2',
+  0x184: 'Alpha',
+  0x1a2: 'SH3',
+  0x1a3: 'SH3 DSP',
+  0x1a6: 'SH4',
+  0x1a8: 'SH5',
+  0x1c0: 'ARM',
+  0x1c2: 'Thumb',
+  0x1d3: 'AM33',
+  0x1f0: 'PowerPC',
+  0x1f1: 'PowerPC FP',
+  0x200: 'IA-64',
+  0x266: 'MIPS16',
+  0x284: 'Alpha64',
+  0x366: 'MIPS FPU',
+  0x466: 'MIPS16 FPU',
+  0xebc: 'EFI byte code',
+  0x5032: 'RISC-V 32',
+  0x5064: 'RISC-V 64',
+  0x5128: 'RISC-V 128',
+  0x6232: 'LoongArch32',
+  0x6264: 'LoongArch64',
+  0x9041: 'M32R',
+  0xa641: 'ARM64EC',
+  0xa64e: 'ARM64X',
 };
 
 export const PAGE_SIZE = 0x1000;

@@ -1,9 +1,11 @@
 import {
   MACHINE_NAMES,
+  OTHER_MACHINE_NAMES,
   PE32_MAGIC,
   PE32PLUS_MAGIC,
 } from './constants.js';
 import { hex, malformed } from './errors.js';
+import type { RelocationSummary } from './relocations.js';
 import type { ByteSource } from './source.js';
 
 export interface SectionHeader {
@@ -30,6 +32,8 @@ export interface PeHeaders {
   peOffset: number;
   machine: number;
   machineName: string;
+  /** Whether hvci-build knows this machine's relocations and code; other images are parsed, not malformed. */
+  machineChecked: boolean;
   characteristics: number;
   /** File offset of the COFF Characteristics field. */
   characteristicsOffset: number;
@@ -79,14 +83,9 @@ export function parseHeaders(src: ByteSource): PeHeaders {
     malformed(`no PE signature at e_lfanew ${hex(peOffset)}`, peOffset, 'Signature');
   }
   const machine = coff.readUInt16LE(4);
-  const machineName = MACHINE_NAMES[machine];
-  if (machineName === undefined) {
-    malformed(
-      `unsupported machine ${hex(machine)} (hvci-build checks x64, x86, ARM64 and ARM images)`,
-      peOffset + 4,
-      'Machine',
-    );
-  }
+  // Another machine's image is still a PE image: its layout is read the same way.
+  const machineChecked = MACHINE_NAMES[machine] !== undefined;
+  const machineName = MACHINE_NAMES[machine] ?? OTHER_MACHINE_NAMES[machine] ?? 'unknown';
   const numberOfSections = coff.readUInt16LE(6);
   const pointerToSymbolTable = coff.readUInt32LE(12);
   const numberOfSymbols = coff.readUInt32LE(16);
@@ -141,7 +140,9 @@ export function parseHeaders(src: ByteSource): PeHeaders {
     const at = fixedSize + i * 8;
     const entryOffset = optOffset + at;
     if (i < numberOfRvaAndSizes) {
-      dataDirectories.push({ rva: opt.readUInt32LE(at), size: opt.readUInt32LE(at + 4), entryOffset });
+      const rva = opt.readUInt32LE(at);
+      // The Windows loader takes a directory with RVA 0 as absent, whatever its size says.
+      dataDirectories.push({ rva, size: rva === 0 ? 0 : opt.readUInt32LE(at + 4), entryOffset });
     } else {
       dataDirectories.push({ rva: 0, size: 0, entryOffset });
     }
@@ -222,6 +223,7 @@ export function parseHeaders(src: ByteSource): PeHeaders {
     peOffset,
     machine,
     machineName,
+    machineChecked,
     characteristics,
     characteristicsOffset: peOffset + 22,
     pointerToSymbolTable,
@@ -239,6 +241,21 @@ export function parseHeaders(src: ByteSource): PeHeaders {
     dllCharacteristicsOffset: optOffset + 70,
     dataDirectories,
     sections,
+  };
+}
+
+/**
+ * For an image of a machine hvci-build does not check: its relocations, not
+ * read (their types are machine-specific), and the note saying so. The header
+ * and section rules still apply to it.
+ */
+export function unsupportedMachine(h: PeHeaders): { relocations: RelocationSummary; note: string } | undefined {
+  if (h.machineChecked) return undefined;
+  return {
+    relocations: { blocks: 0, entries: 0, straddling: [], skipped: undefined },
+    note:
+      `machine ${h.machineName} (${hex(h.machine)}) is not supported: its base relocations and code were not ` +
+      'checked (hvci-build checks x64, x86, ARM64 and ARM images)',
   };
 }
 

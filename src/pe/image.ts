@@ -1,5 +1,5 @@
 import { MalformedImageError } from './errors.js';
-import { parseHeaders, type PeHeaders } from './headers.js';
+import { parseHeaders, unsupportedMachine, type PeHeaders } from './headers.js';
 import { parseImports, type ImportedModule } from './imports.js';
 import { walkRelocations, type RelocationSummary } from './relocations.js';
 import type { ByteSource } from './source.js';
@@ -19,6 +19,8 @@ export function parseImage(src: ByteSource): ParseResult {
   try {
     const headers = parseHeaders(src);
     const imports = parseImports(src, headers);
+    const other = unsupportedMachine(headers);
+    if (other) return { ok: true, image: { headers, imports, relocations: other.relocations, skipped: [other.note] } };
     const relocations = walkRelocations(src, headers);
     const skipped = relocations.skipped ? [relocations.skipped] : [];
     return { ok: true, image: { headers, imports, relocations, skipped } };

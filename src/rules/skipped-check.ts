@@ -10,11 +10,12 @@ export const skippedCheck: Rule = {
     id: 'skipped-check',
     name: 'PartialCheck',
     defaultSeverity: 'note',
-    summary: 'Part of the image was not checked (the loader ignores it, or the analysis reached its limit).',
+    summary: 'Part of the image was not checked (the loader ignores it, its machine is not supported, or the analysis reached its limit).',
     explanation:
       'Some fields are ignored by the Windows loader, for example the relocation directory of an ' +
       'image marked RELOCS_STRIPPED. Such an image loads, so it is not malformed, but what the ' +
-      'ignored field describes was not checked.',
+      'ignored field describes was not checked. An image for a machine hvci-build does not ' +
+      'support (IA-64, for one) is read for its headers and sections only.',
     fix: 'Nothing to fix for memory integrity; the note says what was skipped.',
     reference: 'PE format specification',
     securitySeverity: 0.5,

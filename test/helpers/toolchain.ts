@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,3 +45,12 @@ export async function importLib(outDir: string): Promise<string> {
 
 /** The lld-link flags every driver link in the tests uses. */
 export const DRIVER_FLAGS = ['/nologo', '/driver', '/subsystem:native', '/entry:DriverEntry', '/nodefaultlib'];
+
+/** Compiles a C snippet written into `outDir` to an x64 object with the bare clang-cl. */
+export async function compileSnippet(name: string, code: string, outDir: string): Promise<string> {
+  const src = join(outDir, `${name}.c`);
+  writeFileSync(src, code);
+  const obj = join(outDir, `${name}.obj`);
+  await execa(requireTool('clang-cl'), ['/nologo', '/c', '/kernel', '--target=x86_64-pc-windows-msvc', `/Fo${obj}`, '--', src]);
+  return obj;
+}
