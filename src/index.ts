@@ -1,5 +1,6 @@
 /** hvci-build's library API: findings as data, no printing. */
-export { checkImage, formatMessage, type CheckOptions } from './check-image.js';
+export { checkImage, formatMessage, InternalCheckError, type CheckOptions } from './check-image.js';
+export { glueDecoder, snapshotDecoder, type DecoderProvider } from './callsites/iced.js';
 export { checkFiles, type CheckFilesOptions } from './check-files.js';
 export type { Finding, FileResult, Severity, SeveritySetting, ArgValue } from './findings.js';
 export { RULES, RULES_BY_ID, type Rule, type RuleMeta } from './rules/index.js';

@@ -45,19 +45,15 @@ export const execPageProtection: Rule = callSiteRule(
     summary: 'A call in the code asks for an executable page protection (PAGE_EXECUTE*).',
     explanation:
       'With memory integrity on, kernel memory becomes executable only through a Code Integrity ' +
-      'check, and executable pages are never writable. A constant PAGE_EXECUTE (0x10), ' +
-      'PAGE_EXECUTE_READ (0x20), PAGE_EXECUTE_READWRITE (0x40) or PAGE_EXECUTE_WRITECOPY (0x80) ' +
-      'passed to ZwAllocateVirtualMemory, ZwProtectVirtualMemory, MmMapIoSpaceEx, ' +
-      'ZwMapViewOfSection, ZwCreateSection (or their Nt forms) or MmProtectMdlSystemAddress asks for ' +
-      'executable memory. Driver Verifier reports it as "Execute Page Protection" (bug check 0xC4, ' +
-      '0x2001: "specified an executable page protection 0x40") only when the call runs. ' +
-      'Choices where the documentation leaves one: ZwCreateSection with SEC_IMAGE (0x1000000) in ' +
-      'AllocationAttributes takes the protection from the image file\'s section headers, so its ' +
-      'SectionPageProtection is not judged (and when the attributes are not a constant, the finding ' +
-      'is a note). ZwAllocateVirtualMemory and ZwProtectVirtualMemory are judged whatever the process: ' +
-      'the analysis cannot tell a user process handle from NtCurrentProcess() in system context, and ' +
-      'Microsoft\'s guidance asks for no-execute memory unless executable memory is explicitly required; ' +
-      'a driver that really maps code into a user process can set the rule to "off" for itself.',
+      'check, and executable pages are never writable. A constant PAGE_EXECUTE* (0x10, 0x20, 0x40, ' +
+      '0x80) passed to ZwAllocateVirtualMemory, ZwProtectVirtualMemory, MmMapIoSpaceEx, ' +
+      'MmAllocateContiguousNodeMemory, ZwMapViewOfSection, ZwCreateSection (or their Nt forms) or ' +
+      'MmProtectMdlSystemAddress asks for executable memory. Driver Verifier reports it as "Execute ' +
+      'Page Protection" (bug check 0xC4, 0x2001) only when the call runs. Where the documentation ' +
+      'leaves a choice: ZwCreateSection with SEC_IMAGE takes the protection from the image\'s section ' +
+      'headers, so it is not judged (a note when the attributes are not a constant); calls on a user ' +
+      'process are judged too, since the analysis cannot tell the process handle and the guidance asks ' +
+      'for no-execute memory unless executable memory is explicitly required.',
     fix:
       'Specify a "no execute" page protection: PAGE_READWRITE or PAGE_READONLY, with PAGE_NOCACHE or ' +
       'PAGE_WRITECOMBINE where needed (MmMapIoSpaceEx(..., PAGE_READWRITE | PAGE_NOCACHE) for device ' +
