@@ -184,6 +184,12 @@ export interface FunctionTable {
 
 const UNW_FLAG_CHAININFO = 4;
 
+/**
+ * How far before an implausible .pdata start decoding begins: x86 code falls back into step
+ * within a few instructions, and the work stays bounded when the previous function is far.
+ */
+const UNTRUSTED_BACKTRACK = 256;
+
 const MAX_PDATA_ENTRIES = 1 << 22;
 
 export function functionTable(src: ByteSource, h: PeHeaders): FunctionTable | undefined {
@@ -247,8 +253,9 @@ export function functionTable(src: ByteSource, h: PeHeaders): FunctionTable | un
  * Decoding must never start inside an instruction, and a hostile or packed image's .pdata
  * may be overlapping or wrong. So entries that overlap are taken together from the earliest
  * start, and on x86/x64 a start that neither follows padding (int3, nop) nor the previous
- * function's end nor the section's start is not trusted: decoding starts at the previous
- * function's end instead, from where it provably reaches the function.
+ * function's end nor the section's start is not trusted: decoding starts up to 256 bytes
+ * earlier (not before the previous function's end), where it falls into step before the
+ * function starts.
  */
 export function regionFor(table: FunctionTable | undefined, c: CodeSection, rva: number, x86 = false): { start: number; end: number } {
   if (!table) return { start: c.start, end: c.end };
@@ -282,8 +289,10 @@ export function regionFor(table: FunctionTable | undefined, c: CodeSection, rva:
       if (x86) {
         const prevEnd = first > 0 ? Math.min(table.end(first - 1), start) : c.start;
         const before = c.bytes[start - c.start - 1];
-        const trusted = start <= c.start || start === prevEnd || before === 0xcc || before === 0x90;
-        if (!trusted) start = Math.max(c.start, prevEnd);
+        // Compilers start functions after padding (int3, nop), a ret, at 16-byte alignment,
+        // or right where the previous one ends.
+        const trusted = start <= c.start || start === prevEnd || (start & 15) === 0 || before === 0xcc || before === 0x90 || before === 0xc3;
+        if (!trusted) start = Math.max(c.start, prevEnd, start - UNTRUSTED_BACKTRACK);
       }
       return clamp({ start, end: Math.max(end, rva + 1) });
     }
