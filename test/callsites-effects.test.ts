@@ -14,6 +14,7 @@ import { glueDecoder } from '../src/callsites/iced.js';
 import type { ImageFacts, SpecialSlot } from '../src/callsites/interpret.js';
 import type { CallTarget } from '../src/callsites/types.js';
 import { X64, X86, x86Frontend } from '../src/callsites/x86.js';
+import { ARM64, arm64Frontend } from '../src/callsites/arm64.js';
 import { tempDir } from './helpers/toolchain.js';
 
 const BASE = 0x1000;
@@ -165,3 +166,43 @@ async function analyseLong(filler: string): Promise<Run> {
     fe.dispose();
   }
 }
+
+/** ARM64: the slots after the code at 0x800 (RVA 0x1800), loaded with `ldr xN, slot` (PC-relative). */
+async function analyseArm64(body: string, target: CallTarget): Promise<RegionResult> {
+  const dir = tempDir('mc-arm64');
+  const s = join(dir, 'a.s');
+  writeFileSync(s, `${body}\n.p2align 11\nslot: .quad 0\nbug: .quad 0\ncheck: .quad 0\n`);
+  await execa(mc, ['-filetype=obj', '-triple=aarch64-linux', s, '-o', join(dir, 'a.o')]);
+  await execa(objcopy, ['-O', 'binary', '--only-section=.text', join(dir, 'a.o'), join(dir, 'a.bin')]);
+  const bytes = readFileSync(join(dir, 'a.bin'));
+  const left = { left: 100_000 };
+  const insns = arm64Frontend.decode({ bytes, start: BASE }, BASE, BASE + 0x800, left);
+  const facts: ImageFacts = {
+    machine: ARM64,
+    slots: new Map([[SLOT, { ddi: target.ddi, dll: 'ntoskrnl.exe' }]]),
+    special: new Map<number, SpecialSlot>([
+      [SLOT + 8, 'noreturn'],
+      [SLOT + 16, 'check'],
+    ]),
+    thunks: new Map(),
+    noreturnThunks: new Set(),
+  };
+  return analyseRegion({ insns, facts, targets: new Map([[target.ddi, target]]), entries: new Set() }, left);
+}
+
+describe('ARM64 instruction sequences', () => {
+  const args = (r: RegionResult): unknown[] => r.calls.map((c) => (c.arg?.known ? c.arg.value : c.arg?.reason));
+  it('a constant set before a branch reaches the call after the join', async () => {
+    expect(args(await analyseArm64('mov w0, #0\ncbz x1, 1f\nmov w2, #1\n1:\nldr x16, slot\nblr x16\nret', POOL))).toEqual([0n]);
+  });
+  it('CFG: blr of the check function keeps x0 and x15; blr x15 is the call', async () => {
+    const body = 'mov w0, #0\nldr x15, slot\nldr x9, check\nblr x9\nblr x15\nret';
+    expect(args(await analyseArm64(body, POOL))).toEqual([0n]);
+  });
+  it('an unknown function called in between clobbers x15: the call is lost, and the load is left unused (a note)', async () => {
+    const body = 'mov w0, #0\nldr x15, slot\nldr x9, check + 8\nblr x9\nblr x15\nret';
+    const r = await analyseArm64(body, POOL);
+    expect(r.calls).toEqual([]);
+    expect([...r.refs.values()].map((x) => x.uses.size)).toEqual([0]);
+  });
+});
