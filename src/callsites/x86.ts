@@ -100,13 +100,7 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint, 
       ...CMOV_SET.map((name) => M[name]),
     ],
   );
-  const ALU: Partial<Record<number, 'add' | 'sub' | 'or' | 'and' | 'xor'>> = {
-    [M.Add]: 'add',
-    [M.Sub]: 'sub',
-    [M.Or]: 'or',
-    [M.And]: 'and',
-    [M.Xor]: 'xor',
-  };
+
 
   /** A 32-bit immediate: an address when it lies inside the image (x86 only), else a constant. */
   const immVal = (v: bigint): Val => {
@@ -242,147 +236,153 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint, 
     else generic(ins, effects);
   };
 
-  /** Effects of a non-branch instruction. */
-  const effectsOf = (ins: IcedInstruction, mn: number, effects: Effect[]): void => {
-    if (NO_EFFECT.has(mn)) return;
-    const k0 = ins.op0Kind;
-    const k1 = ins.opCount > 1 ? ins.op1Kind : -1;
-    const d = k0 === K.Register ? gpr(ins.op0Register) : undefined;
-    switch (mn) {
-      case M.Mov: {
-        if (d) {
-          if (d.w < 4) return clobberOp0(ins, effects);
-          if (d.r === RSP) {
-            effects.push({ op: 'spunknown' });
-            return;
-          }
-          if (isImm(k1)) {
-            const v = immOf(ins, 1);
-            effects.push({ op: 'set', r: d.r, v: immVal(d.w === 4 ? v & 0xffffffffn : v) });
-            return;
-          }
-          if (k1 === K.Register) {
-            const s = gpr(ins.op1Register);
-            if (s && s.w === d.w) {
-              effects.push({ op: 'copy', r: d.r, s: s.r, w32: w32For(d.w) });
-              return;
-            }
-            return clobberOp0(ins, effects);
-          }
-          if (k1 === K.Memory) {
-            const m = mem(ins);
-            if (m.indexed) {
-              effects.push({ op: 'set', r: d.r, v: FROM_MEMORY });
-              return;
-            }
-            effects.push({ op: 'load', r: d.r, base: m.base, disp: m.disp, size: d.w, w32: w32For(d.w) });
-            return;
-          }
-          return clobberOp0(ins, effects);
-        }
-        if (k0 === K.Memory) {
-          const m = mem(ins);
-          if (isImm(k1)) {
-            effects.push({ op: 'store', base: m.base, disp: m.disp, size: immSize(k1), src: -1, v: constVal(immOf(ins, 1)), indexed: m.indexed });
-            return;
-          }
-          if (k1 === K.Register) {
-            const s = gpr(ins.op1Register);
-            if (s) {
-              effects.push({ op: 'store', base: m.base, disp: m.disp, size: s.w, src: s.w >= 4 ? s.r : -1, indexed: m.indexed });
-              return;
-            }
-          }
-          effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed });
-          return;
-        }
-        return generic(ins, effects);
-      }
-      case M.Lea: {
-        if (!d || d.w < 4) return clobberOp0(ins, effects);
-        const m = mem(ins);
-        if (m.base === BASE_ABS && d.w === ptr) effects.push({ op: 'set', r: d.r, v: addrVal(m.abs) });
-        else if (m.base >= 0 && !m.indexed) effects.push({ op: 'alu', r: d.r, s: m.base, fn: 'add', imm: BigInt(m.disp) & MASK64, w32: w32For(d.w) });
-        else if (m.base === RSP || m.base === RBP) effects.push({ op: 'set', r: d.r, v: STACK });
-        else clobberOp0(ins, effects);
-        return;
-      }
-      case M.Push: {
-        if (ins.stackPointerIncrement !== -ptr) {
-          effects.push({ op: 'spunknown' });
-          return;
-        }
-        if (d && d.w === ptr) effects.push({ op: 'push', src: d.r, size: ptr });
-        else if (isImm(k0)) effects.push({ op: 'push', src: -1, v: immVal(immOf(ins, 0) & (ptr === 8 ? MASK64 : 0xffffffffn)), size: ptr });
-        else effects.push({ op: 'push', src: -1, v: FROM_MEMORY, size: ptr });
-        return;
-      }
-      case M.Pop: {
-        if (ins.stackPointerIncrement !== ptr) {
-          effects.push({ op: 'spunknown' });
-          return;
-        }
-        if (d && d.w === ptr) effects.push({ op: 'pop', r: d.r, size: ptr });
-        else {
-          effects.push({ op: 'pop', r: -1, size: ptr });
-          if (k0 === K.Memory) {
-            const m = mem(ins);
-            effects.push({ op: 'memwrite', base: m.base, disp: m.disp - ptr, indexed: true });
-          }
-        }
-        return;
-      }
-      case M.Leave:
-        effects.push({ op: 'spunknown' }, { op: 'clobber', mask: bit(RBP) });
-        return;
-      default:
-        break;
+  // --- instruction effects: one small handler per instruction form --------------------------
+  // Each gets the instruction, its destination register (operand 0) when it is one, and
+  // the kinds of operands 0 and 1; instructions without a handler go through generic().
+  type Dest = { r: number; w: number } | undefined;
+  type Handler = (ins: IcedInstruction, d: Dest, k0: number, k1: number, effects: Effect[]) => void;
+
+  /** A write of operand 0 in memory, of the operand's size when the encoding says it. */
+  const memDestWrite = (ins: IcedInstruction, effects: Effect[]): void => {
+    const m = mem(ins);
+    const size = operandSize(ins);
+    effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed, ...(size !== undefined ? { size } : {}) });
+  };
+
+  const movToReg = (ins: IcedInstruction, d: NonNullable<Dest>, k1: number, effects: Effect[]): void => {
+    if (d.w < 4) return clobberOp0(ins, effects);
+    if (d.r === RSP) {
+      effects.push({ op: 'spunknown' });
+      return;
     }
-    // imul with two or three operands writes only operand 0; the one-operand form writes rdx:rax.
-    if (WRITES_OP0.has(mn) || (mn === M.Imul && ins.opCount >= 2)) {
-      if (d) return clobberOp0(ins, effects);
-      if (k0 === K.Memory) {
-        const m = mem(ins);
-        const size = operandSize(ins);
-        effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed, ...(size !== undefined ? { size } : {}) });
-        return;
-      }
+    if (isImm(k1)) {
+      const v = immOf(ins, 1);
+      effects.push({ op: 'set', r: d.r, v: immVal(d.w === 4 ? v & 0xffffffffn : v) });
+      return;
     }
-    const fn = ALU[mn];
-    if (fn !== undefined) {
+    if (k1 === K.Register) {
+      const s = gpr(ins.op1Register);
+      if (s && s.w === d.w) effects.push({ op: 'copy', r: d.r, s: s.r, w32: w32For(d.w) });
+      else clobberOp0(ins, effects);
+      return;
+    }
+    if (k1 === K.Memory) {
+      const m = mem(ins);
+      if (m.indexed) effects.push({ op: 'set', r: d.r, v: FROM_MEMORY });
+      else effects.push({ op: 'load', r: d.r, base: m.base, disp: m.disp, size: d.w, w32: w32For(d.w) });
+      return;
+    }
+    clobberOp0(ins, effects);
+  };
+
+  const movToMemory = (ins: IcedInstruction, k1: number, effects: Effect[]): void => {
+    const m = mem(ins);
+    if (isImm(k1)) {
+      effects.push({ op: 'store', base: m.base, disp: m.disp, size: immSize(k1), src: -1, v: constVal(immOf(ins, 1)), indexed: m.indexed });
+      return;
+    }
+    const s = k1 === K.Register ? gpr(ins.op1Register) : undefined;
+    if (s) effects.push({ op: 'store', base: m.base, disp: m.disp, size: s.w, src: s.w >= 4 ? s.r : -1, indexed: m.indexed });
+    else effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed });
+  };
+
+  const mov: Handler = (ins, d, k0, k1, effects) => {
+    if (d) movToReg(ins, d, k1, effects);
+    else if (k0 === K.Memory) movToMemory(ins, k1, effects);
+    else generic(ins, effects);
+  };
+
+  const lea: Handler = (ins, d, _k0, _k1, effects) => {
+    if (!d || d.w < 4) return clobberOp0(ins, effects);
+    const m = mem(ins);
+    if (m.base === BASE_ABS && d.w === ptr) effects.push({ op: 'set', r: d.r, v: addrVal(m.abs) });
+    else if (m.base >= 0 && !m.indexed) effects.push({ op: 'alu', r: d.r, s: m.base, fn: 'add', imm: BigInt(m.disp) & MASK64, w32: w32For(d.w) });
+    else if (m.base === RSP || m.base === RBP) effects.push({ op: 'set', r: d.r, v: STACK });
+    else clobberOp0(ins, effects);
+  };
+
+  const push: Handler = (ins, d, k0, _k1, effects) => {
+    if (ins.stackPointerIncrement !== -ptr) effects.push({ op: 'spunknown' });
+    else if (d && d.w === ptr) effects.push({ op: 'push', src: d.r, size: ptr });
+    else if (isImm(k0)) effects.push({ op: 'push', src: -1, v: immVal(immOf(ins, 0) & (ptr === 8 ? MASK64 : 0xffffffffn)), size: ptr });
+    else effects.push({ op: 'push', src: -1, v: FROM_MEMORY, size: ptr });
+  };
+
+  const pop: Handler = (ins, d, k0, _k1, effects) => {
+    if (ins.stackPointerIncrement !== ptr) {
+      effects.push({ op: 'spunknown' });
+      return;
+    }
+    if (d && d.w === ptr) {
+      effects.push({ op: 'pop', r: d.r, size: ptr });
+      return;
+    }
+    effects.push({ op: 'pop', r: -1, size: ptr });
+    if (k0 === K.Memory) {
+      const m = mem(ins);
+      effects.push({ op: 'memwrite', base: m.base, disp: m.disp - ptr, indexed: true });
+    }
+  };
+
+  const leave: Handler = (_ins, _d, _k0, _k1, effects) => {
+    effects.push({ op: 'spunknown' }, { op: 'clobber', mask: bit(RBP) });
+  };
+
+  /** Instructions whose only write is operand 0 (a register, or memory of the operand's size). */
+  const writesOp0: Handler = (ins, d, k0, _k1, effects) => {
+    if (d) clobberOp0(ins, effects);
+    else if (k0 === K.Memory) memDestWrite(ins, effects);
+    else generic(ins, effects);
+  };
+
+  const alu =
+    (fn: 'add' | 'sub' | 'or' | 'and' | 'xor'): Handler =>
+    (ins, d, k0, k1, effects) => {
       if (k0 === K.Memory && isImm(k1)) {
         // MSVC stores a zero argument as `and dword ptr [rsp+20h], 0` and -1 as `or ..., -1`
         // (shorter than mov): a store of that constant. Any other value is a write of the operand's size.
-        const m = mem(ins);
         const size = operandSize(ins);
         const imm = immOf(ins, 1) & sizeMask(size);
         if (size !== undefined && ((fn === 'and' && imm === 0n) || (fn === 'or' && imm === sizeMask(size)))) {
+          const m = mem(ins);
           effects.push({ op: 'store', base: m.base, disp: m.disp, size, src: -1, v: constVal(imm), indexed: m.indexed });
-        } else {
-          effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed, ...(size !== undefined ? { size } : {}) });
-        }
+        } else memDestWrite(ins, effects);
         return;
       }
       if (d) {
-        if (d.w < 4) return clobberOp0(ins, effects);
-        if (fn === 'xor' && k1 === K.Register && ins.op1Register === ins.op0Register) {
-          effects.push({ op: 'set', r: d.r, v: constVal(0n) });
-          return;
-        }
-        if (isImm(k1)) {
-          effects.push({ op: 'alu', r: d.r, s: d.r, fn, imm: immOf(ins, 1), w32: w32For(d.w) || bitness === 32 });
-          return;
-        }
-        return clobberOp0(ins, effects);
-      }
-      if (k0 === K.Memory) {
-        const m = mem(ins);
-        const size = operandSize(ins);
-        effects.push({ op: 'memwrite', base: m.base, disp: m.disp, indexed: m.indexed, ...(size !== undefined ? { size } : {}) });
+        if (d.w < 4) clobberOp0(ins, effects);
+        else if (fn === 'xor' && k1 === K.Register && ins.op1Register === ins.op0Register) effects.push({ op: 'set', r: d.r, v: constVal(0n) });
+        else if (isImm(k1)) effects.push({ op: 'alu', r: d.r, s: d.r, fn, imm: immOf(ins, 1), w32: w32For(d.w) || bitness === 32 });
+        else clobberOp0(ins, effects);
         return;
       }
-    }
-    generic(ins, effects);
+      if (k0 === K.Memory) memDestWrite(ins, effects);
+      else generic(ins, effects);
+    };
+
+  const HANDLERS = new Map<number, Handler>([
+    [M.Mov, mov],
+    [M.Lea, lea],
+    [M.Push, push],
+    [M.Pop, pop],
+    [M.Leave, leave],
+    [M.Add, alu('add')],
+    [M.Sub, alu('sub')],
+    [M.Or, alu('or')],
+    [M.And, alu('and')],
+    [M.Xor, alu('xor')],
+    // imul with two or three operands writes only operand 0; the one-operand form writes rdx:rax.
+    [M.Imul, (ins, d, k0, k1, effects) => (ins.opCount >= 2 ? writesOp0(ins, d, k0, k1, effects) : generic(ins, effects))],
+    ...[...WRITES_OP0].map((mn): [number, Handler] => [mn, writesOp0]),
+  ]);
+
+  /** Effects of a non-branch instruction. */
+  const effectsOf = (ins: IcedInstruction, mn: number, effects: Effect[]): void => {
+    if (NO_EFFECT.has(mn)) return;
+    const handler = HANDLERS.get(mn);
+    if (!handler) return generic(ins, effects);
+    const k0 = ins.op0Kind;
+    handler(ins, k0 === K.Register ? gpr(ins.op0Register) : undefined, k0, ins.opCount > 1 ? ins.op1Kind : -1, effects);
   };
 
   /**
