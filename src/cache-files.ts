@@ -116,6 +116,19 @@ export function readCache(name: string, packageRoot: string, magic: string): Buf
 
 const FRAME = 16;
 
+/** The first trusted directory `name` can live in (made if missing), for a cache another component writes (Node's compile cache). */
+export function cacheDirectory(name: string, packageRoot: string): string | undefined {
+  for (const dir of places(name, packageRoot)) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+    } catch {
+      continue;
+    }
+    if (trusted(dir)) return dir;
+  }
+  return undefined;
+}
+
 /** Writes `body` framed (see readCache) to the first place that takes it; returns where. */
 export function writeCache(name: string, packageRoot: string, magic: string, body: Uint8Array): string | undefined {
   const frame = Buffer.alloc(FRAME);
