@@ -200,7 +200,11 @@ export function analyseCallSites(
         }
         for (const r of regionsFor(users)) if (!run(r.c, r.start, r.end)) break;
       }
-      if (!stopped && arch !== 'arm64') rescue(frontend, candidates, decoded, refs, new Set([...slotSet, ...thunks.keys()]), run);
+      if (!stopped && arch !== 'arm64') {
+        // What a referenced address leads to: a slot itself, or the slot a thunk jumps through.
+        const slotOfAddr = new Map<number, number>([...[...slotSet].map((s): [number, number] => [s, s]), ...thunks]);
+        rescue(frontend, candidates, decoded, refs, slotOfAddr, run);
+      }
     }
   } finally {
     frontend?.dispose();
@@ -348,7 +352,7 @@ function rescue(
   candidates: ReadonlySet<number>,
   decoded: ReadonlyMap<number, Region>,
   refs: Map<number, SlotRef>,
-  addrs: ReadonlySet<number>,
+  slotOfAddr: ReadonlyMap<number, number>,
   run: (c: CodeSection, start: number, end: number) => boolean,
 ): void {
   const regions = [...decoded.values()].sort((a, b) => a.start - b.start);
@@ -359,15 +363,16 @@ function rescue(
     if (x && refs.has(x.rva)) continue;
     if (x) {
       const seen = frontend.refAt(region.c, x.rva);
-      if (x.rva + seen.len > cand && addrs.has(seen.ref)) {
+      const slot = slotOfAddr.get(seen.ref);
+      if (x.rva + seen.len > cand && slot !== undefined) {
         // Decoded in step, but through an instruction the analysis does not follow.
-        refs.set(x.rva, { rva: x.rva, len: x.len, slot: seen.ref, uses: new Set(['not-followed']), at: x.rva });
+        refs.set(x.rva, { rva: x.rva, len: x.len, slot, uses: new Set(['not-followed']), at: x.rva });
         continue;
       }
     }
     for (let s = cand - 1; s >= Math.max(region.c.start, cand - 4); s--) {
       const seen = frontend.refAt(region.c, s);
-      if (s + seen.len >= cand + 4 && addrs.has(seen.ref)) {
+      if (s + seen.len >= cand + 4 && slotOfAddr.has(seen.ref)) {
         if (!run(region.c, s, region.end)) return;
         break;
       }
