@@ -15,7 +15,7 @@ export function fileKind(s: Stats): string {
 // Opening a FIFO for reading waits for a writer, forever if none comes; with
 // O_NONBLOCK the open returns at once and fstat says what it is. (0 on Windows,
 // which has no FIFOs in the file system.)
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+export const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 /**
  * The whole file, if it is a regular file of at most `maxSize` bytes; undefined

@@ -32,6 +32,8 @@ export const skippedCheck: Rule = {
       'callsite-no-file-data':
         'section {section} is executable but holds no data in the file (code made at run time, as packers do): calls in it to {ddis} were not checked',
       'findings-cap': 'only the first {shown} of {total} {rule} findings are listed; the other {rest} were counted, not listed',
+      'name-not-utf8':
+        'the file name is not valid UTF-8 (shown with its other bytes as \\xNN); the file was checked, but no PDB or map file next to it was looked for',
     },
   },
 };
