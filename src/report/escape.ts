@@ -8,8 +8,12 @@
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-export function escapeControls(s: string): string {
-  return s.replace(CONTROLS, (c) => {
+// eslint-disable-next-line no-control-regex
+const CONTROLS_BUT_LINE_BREAKS = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `s` with control characters as \xNN (\u{NNNN} above U+00FF); CR and LF kept when the format escapes them itself. */
+export function escapeControls(s: string, keepLineBreaks = false): string {
+  return s.replace(keepLineBreaks ? CONTROLS_BUT_LINE_BREAKS : CONTROLS, (c) => {
     const code = c.charCodeAt(0);
     return code < 0x100 ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}` : `\\u{${code.toString(16).toUpperCase()}}`;
   });
