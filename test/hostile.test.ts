@@ -91,15 +91,15 @@ describe('findings cap', () => {
     const f = (rule: string, i: number): Finding => ({ rule, severity: 'warning', message: `${rule} ${i}`, args: { i } });
     const findings = [...Array.from({ length: 250 }, (_, i) => f('a', i)), f('b', 0), ...Array.from({ length: 101 }, (_, i) => f('c', i))];
     const notes: unknown[] = [];
-    capFindings(findings, (rule, d) => notes.push([rule, d.args.rule, d.args.shown, d.args.total]));
+    capFindings(findings, (d) => void notes.push([d.messageId, d.args.rule, d.args.shown, d.args.total, d.args.rest]));
     expect(findings.map((x) => x.message)).toEqual([
       ...Array.from({ length: 100 }, (_, i) => `a ${i}`),
       'b 0',
       ...Array.from({ length: 100 }, (_, i) => `c ${i}`),
     ]);
     expect(notes).toEqual([
-      ['skipped-check', 'a', 100, 250],
-      ['skipped-check', 'c', 100, 101],
+      ['findings-cap', 'a', 100, 250, 150],
+      ['findings-cap', 'c', 100, 101, 1],
     ]);
   });
 });
