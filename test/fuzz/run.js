@@ -299,7 +299,9 @@ console.log(`fuzz: seed ${seed}, ${rounds} inputs from ${corpus.length} fixtures
 for (const f of failures) {
   const msg = f.err instanceof Error ? `${f.err.name}: ${f.err.message}` : String(f.err);
   console.log(`EXCEPTION round ${f.round} (${f.fixture}; ${f.applied.join(', ')}): ${msg}\n  saved as ${save('exception', f)}`);
-  if (f.err instanceof Error && f.err.stack) console.log(f.err.stack.split('\n').slice(1, 6).join('\n'));
+  // The engine wraps a bug in InternalCheckError: the cause's stack says where it is.
+  const where = f.err instanceof Error && f.err.cause instanceof Error ? f.err.cause : f.err;
+  if (where instanceof Error && where.stack) console.log(where.stack.split('\n').slice(0, 6).join('\n'));
 }
 const tooSlow = slow.filter((s) => s.ms >= failMs);
 for (const s of slow.sort((a, b) => b.ms - a.ms).slice(0, 10)) {
