@@ -206,6 +206,19 @@ describe('directory search: bad entries are reported, not dropped', () => {
     expect(report.summary.unchecked).toBe(0);
   });
 
+  it('a glob that meets a name that is not valid UTF-8 reports it as unreadable, naming why, and checks the rest', async () => {
+    const sub = join(dir, 'glob');
+    mkdirSync(sub);
+    copyFileSync(clean, Buffer.concat([Buffer.from(`${sub}/bad`), Buffer.from([0xff]), Buffer.from('.sys')]));
+    copyFileSync(clean, join(sub, 'good.sys'));
+    const report = await checkFiles(['glob/*.sys'], { cwd: dir });
+    expect(report.files.map((f) => [f.path, f.findings.some((x) => x.rule === 'unreadable')])).toEqual([
+      [`${sub}/bad\uFFFD.sys`, true],
+      [`${sub}/good.sys`, false],
+    ]);
+    expect(report.files[0]!.findings[0]!.message).toBe('cannot read file: name is not valid UTF-8 (a glob cannot name it; search its directory instead)');
+  });
+
   it('a directory too deep to list (ENAMETOOLONG, which stops root too) is one unreadable finding; the rest is checked', async () => {
     const sub = join(dir, 'deep');
     mkdirSync(sub);

@@ -145,7 +145,11 @@ async function expand(pattern: string, cwd: string, ignore: readonly string[]): 
   for (const path of found.sort()) {
     const sig = peSignature(path);
     if (sig === 'pe') files.push({ path });
-    else if (sig !== 'not-pe') files.push({ path, problem: describeIoError(sig.error) });
+    else if (sig !== 'not-pe') {
+      // globby decodes names to strings: a name that is not UTF-8 comes back with U+FFFD and cannot be opened.
+      const lost = sig.error.code === 'ENOENT' && path.includes('\uFFFD');
+      files.push({ path, problem: lost ? 'name is not valid UTF-8 (a glob cannot name it; search its directory instead)' : describeIoError(sig.error) });
+    }
   }
   return [...files, ...problems];
 }
