@@ -46,7 +46,7 @@ export async function checkFiles(inputs: readonly string[], options: CheckFilesO
   // Entries a search could not read, or could only name by their bytes, are done
   // here; the rest, plain paths, go to checkImage in this thread or the workers.
   const special = found.filter((f) => f.problem !== undefined || f.raw !== undefined);
-  const paths = special.length === 0 ? found.map((f) => f.path) : found.filter((f) => f.problem === undefined && f.raw === undefined).map((f) => f.path);
+  const paths = found.filter((f) => f.problem === undefined && f.raw === undefined).map((f) => f.path);
   const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), Math.ceil(paths.length / BATCH)));
   const useWorkers = jobs > 1 && (options.jobs !== undefined ? options.jobs > 1 : paths.length >= WORKER_THRESHOLD);
   const results = useWorkers
