@@ -1,7 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { checkImage, type CheckOptions } from './check-image.js';
-import type { FileResult } from './findings.js';
-import { discoverFiles } from './files/discover.js';
+import { checkImage, formatMessage, type CheckOptions } from './check-image.js';
+import type { ArgValue, FileResult, Finding } from './findings.js';
+import { discoverFiles, type DiscoveredFile } from './files/discover.js';
+import { readRegularFile } from './files/regular-file.js';
+import { RULES_BY_ID } from './rules/index.js';
+import { finalSeverity } from './severity.js';
 import { makeReport } from './report/summary.js';
 import type { CheckReport } from './report/types.js';
 import { importModule } from './import-module.js';
@@ -28,7 +31,7 @@ const BATCH = 64;
 /** Checks files, directories (searched for PE images) and globs; returns findings as data. */
 export async function checkFiles(inputs: readonly string[], options: CheckFilesOptions = {}): Promise<CheckReport> {
   const cwd = options.cwd ?? process.cwd();
-  const paths = await discoverFiles(inputs, {
+  const found = await discoverFiles(inputs, {
     cwd,
     ignore: options.ignore ?? [],
     ignoreBase: options.ignoreBase ?? cwd,
@@ -40,12 +43,44 @@ export async function checkFiles(inputs: readonly string[], options: CheckFilesO
     ...(options.callsites !== undefined ? { callsites: options.callsites } : {}),
     ...(options.decoder !== undefined ? { decoder: options.decoder } : {}),
   };
+  // Entries a search could not read, or could only name by their bytes, are done
+  // here; the rest, plain paths, go to checkImage in this thread or the workers.
+  const special = found.filter((f) => f.problem !== undefined || f.raw !== undefined);
+  const paths = found.filter((f) => f.problem === undefined && f.raw === undefined).map((f) => f.path);
   const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), Math.ceil(paths.length / BATCH)));
   const useWorkers = jobs > 1 && (options.jobs !== undefined ? options.jobs > 1 : paths.length >= WORKER_THRESHOLD);
   const results = useWorkers
     ? await checkInWorkers(paths, checkOptions, jobs, options.onProgress)
     : checkHere(paths, checkOptions, options.onProgress);
-  return makeReport(results);
+  if (special.length === 0) return makeReport(results);
+  const byPath = new Map<string, FileResult>(results.map((r) => [r.path, r]));
+  for (const f of special) byPath.set(f.path, checkSpecial(f, checkOptions));
+  return makeReport(found.map((f) => byPath.get(f.path)!));
+}
+
+/**
+ * An entry a search found but could not read (one `unreadable` finding), or a
+ * file whose name is not valid UTF-8: read by its bytes and checked as a buffer,
+ * shown under its escaped name, with a note that no PDB or map was looked for.
+ */
+function checkSpecial(f: DiscoveredFile, options: CheckOptions): FileResult {
+  if (f.problem !== undefined) return { path: f.path, findings: engineFindings('unreadable', { reason: f.problem }, options) };
+  const bytes = readRegularFile(f.raw!, MAX_RAW_NAMED);
+  if (!bytes) return { path: f.path, findings: engineFindings('unreadable', { reason: 'not a regular file of at most 2 GiB' }, options) };
+  const result = checkImage(bytes, options, f.path);
+  result.findings.push(...engineFindings('skipped-check', {}, options, 'name-not-utf8'));
+  return result;
+}
+
+// Files named only by their bytes are read whole; PE images are smaller than this.
+const MAX_RAW_NAMED = 2 ** 31;
+
+/** A finding the search itself reports, with the run's severity policy; none when the rule is off. */
+function engineFindings(rule: string, args: Record<string, ArgValue>, options: CheckOptions, messageId?: string): Finding[] {
+  const meta = RULES_BY_ID.get(rule)!.meta;
+  const severity = finalSeverity({ overrides: options.rules ?? {}, strict: options.strict ?? false }, rule, meta.defaultSeverity);
+  const template = (messageId !== undefined ? meta.messages?.[messageId] : undefined) ?? meta.message;
+  return severity === 'off' ? [] : [{ rule, severity, message: formatMessage(template, args), args }];
 }
 
 function checkHere(paths: string[], options: CheckOptions, onProgress?: (done: number, total: number) => void): FileResult[] {

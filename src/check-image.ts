@@ -1,6 +1,7 @@
 import { analyseCallSites, type CallSiteAnalysis, type CallTarget } from './callsites/index.js';
 import type { DecoderProvider } from './callsites/iced.js';
 import type { ArgValue, FileResult, Finding, Severity } from './findings.js';
+import { capFindings } from './findings-cap.js';
 import { MalformedImageError, hex } from './pe/errors.js';
 import { parseImage, type PeImage } from './pe/image.js';
 import { bufferSource, fileSource, type ByteSource } from './pe/source.js';
@@ -122,6 +123,7 @@ function check(input: string | Uint8Array, options: CheckOptions, path: string):
       emit(skipped, { section: part.section, messageId: 'callsite-no-file-data', args: { section: part.section, ddis: part.ddis } });
     }
   }
+  capFindings(findings, (d) => emit(skipped, d), { 'straddling-reloc': image.relocations.straddlingTotal });
   return { path, findings };
 }
 

@@ -8,8 +8,8 @@
  * - Map file (link.exe's format, which lld-link writes for /map): "Publics by Value" and
  *   "Static symbols", as segment:offset.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { readRegularFile } from '../files/regular-file.js';
 import { IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE } from '../pe/constants.js';
 import type { PeHeaders } from '../pe/headers.js';
 import { locateRva } from '../pe/rva.js';
@@ -105,13 +105,9 @@ function segmentRva(h: PeHeaders, segment: number, offset: number): number | und
 }
 
 function readMap(path: string, h: PeHeaders): Sym[] {
-  let text: string;
-  try {
-    if (statSync(path).size > MAX_PDB) return [];
-    text = readFileSync(path, 'latin1');
-  } catch {
-    return [];
-  }
+  const bytes = readRegularFile(path, MAX_PDB);
+  if (!bytes) return [];
+  const text = bytes.toString('latin1');
   const out: Sym[] = [];
   for (const m of text.matchAll(/^\s*([0-9a-fA-F]{4}):([0-9a-fA-F]{8})\s+(\S+)\s+[0-9a-fA-F]{8,16}\b/gm)) {
     const rva = segmentRva(h, parseInt(m[1]!, 16), parseInt(m[2]!, 16));
@@ -120,45 +116,73 @@ function readMap(path: string, h: PeHeaders): Sym[] {
   return out;
 }
 
+/**
+ * An MSF 7.00 container, read with every size and index checked against the
+ * file: block indices below the block count, the directory and each stream no
+ * larger than the file, and the streams' block lists together no longer than
+ * the file's blocks (in a real PDB each block belongs to one stream). Each
+ * stream is copied out once, so a hostile PDB costs at most about twice its own
+ * size. Any inconsistency throws; readPdb turns that into "no names".
+ */
 class Msf {
   readonly blockSize: number;
+  private readonly blockCount: number;
   private readonly sizes: number[] = [];
   private readonly blocks: number[][] = [];
+  private readonly streams = new Map<number, Buffer>();
 
   constructor(private readonly b: Buffer) {
-    if (b.toString('latin1', 0, 32) !== 'Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0') throw new Error('not an MSF 7.00 file');
+    if (b.length < 56 || b.toString('latin1', 0, 32) !== 'Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0') throw new Error('not an MSF 7.00 file');
     this.blockSize = b.readUInt32LE(32);
     if (![512, 1024, 2048, 4096, 8192, 16384, 32768].includes(this.blockSize)) throw new Error('bad block size');
+    this.blockCount = Math.min(b.readUInt32LE(40), Math.floor(b.length / this.blockSize));
     const dirBytes = b.readUInt32LE(44);
-    const mapAt = b.readUInt32LE(52) * this.blockSize;
+    if (dirBytes < 4 || dirBytes > b.length) throw new Error('stream directory larger than the file');
     const dirBlocks = Math.ceil(dirBytes / this.blockSize);
+    // The directory's block list fits in the one block the superblock names.
+    if (dirBlocks * 4 > this.blockSize) throw new Error('stream directory block list larger than a block');
+    const map = this.block(b.readUInt32LE(52));
     const dir = Buffer.alloc(dirBlocks * this.blockSize);
-    for (let i = 0; i < dirBlocks; i++) this.block(b.readUInt32LE(mapAt + i * 4)).copy(dir, i * this.blockSize);
+    for (let i = 0; i < dirBlocks; i++) this.block(map.readUInt32LE(i * 4)).copy(dir, i * this.blockSize);
     const n = dir.readUInt32LE(0);
-    if (n > 100000) throw new Error('too many streams');
+    if (4 + n * 4 > dirBytes) throw new Error('more streams than the directory holds');
     let at = 4 + n * 4;
+    let listed = 0;
     for (let s = 0; s < n; s++) {
       const size = dir.readUInt32LE(4 + s * 4);
       const real = size === 0xffffffff ? 0 : size;
-      this.sizes.push(real);
+      if (real > b.length) throw new Error(`stream ${s} larger than the file`);
+      const count = Math.ceil(real / this.blockSize);
+      listed += count;
+      if (listed > this.blockCount) throw new Error('streams list more blocks than the file has');
+      if (at + count * 4 > dirBytes) throw new Error('stream block lists run past the directory');
       const list: number[] = [];
-      for (let k = 0; k < Math.ceil(real / this.blockSize); k++, at += 4) list.push(dir.readUInt32LE(at));
+      for (let k = 0; k < count; k++, at += 4) {
+        const blk = dir.readUInt32LE(at);
+        if (blk >= this.blockCount) throw new Error('block index past the end of the file');
+        list.push(blk);
+      }
+      this.sizes.push(real);
       this.blocks.push(list);
     }
   }
 
   private block(i: number): Buffer {
+    if (i >= this.blockCount) throw new Error('block index past the end of the file');
     const start = i * this.blockSize;
-    if (start + this.blockSize > this.b.length) throw new Error('block past the end of the file');
     return this.b.subarray(start, start + this.blockSize);
   }
 
   stream(s: number): Buffer {
+    let out = this.streams.get(s);
+    if (out) return out;
     const size = this.sizes[s];
     if (size === undefined) throw new Error(`no stream ${s}`);
-    const out = Buffer.alloc(this.blocks[s]!.length * this.blockSize);
-    this.blocks[s]!.forEach((blk, i) => this.block(blk).copy(out, i * this.blockSize));
-    return out.subarray(0, size);
+    const whole = Buffer.alloc(this.blocks[s]!.length * this.blockSize);
+    this.blocks[s]!.forEach((blk, i) => this.block(blk).copy(whole, i * this.blockSize));
+    out = whole.subarray(0, size);
+    this.streams.set(s, out);
+    return out;
   }
 }
 
@@ -167,8 +191,9 @@ const PROC_KINDS = new Set([0x110f, 0x1110, 0x1146, 0x1147]); // S_LPROC32, S_GP
 
 function readPdb(path: string, h: PeHeaders, cv: CodeViewInfo | undefined): Sym[] {
   try {
-    if (statSync(path).size > MAX_PDB) return [];
-    const msf = new Msf(readFileSync(path));
+    const bytes = readRegularFile(path, MAX_PDB);
+    if (!bytes) return [];
+    const msf = new Msf(bytes);
     const info = msf.stream(1);
     if (cv && !info.subarray(12, 28).equals(cv.guid)) return [];
     const dbi = msf.stream(3);
@@ -181,7 +206,9 @@ function readPdb(path: string, h: PeHeaders, cv: CodeViewInfo | undefined): Sym[
       const rva = segmentRva(h, rec.readUInt16LE(8), rec.readUInt32LE(4));
       if (rva !== undefined) out.push({ rva, name: cstr(rec, 10), end: undefined });
     });
-    // Procedures in the module streams: address and size.
+    // Procedures in the module streams: address and size. Each stream once, however
+    // many module records name it, so the work stays linear in the PDB's size.
+    const walked = new Set<number>();
     for (let at = 64; at + 64 <= 64 + modInfoSize; ) {
       const stream = dbi.readUInt16LE(at + 34);
       const symBytes = dbi.readUInt32LE(at + 36);
@@ -193,7 +220,8 @@ function readPdb(path: string, h: PeHeaders, cv: CodeViewInfo | undefined): Sym[
         p = z + 1;
       }
       at = (p + 3) & ~3;
-      if (stream === 0xffff || symBytes < 4) continue;
+      if (stream === 0xffff || symBytes < 4 || walked.has(stream)) continue;
+      walked.add(stream);
       forEachRecord(msf.stream(stream).subarray(0, symBytes), 4, (kind, rec) => {
         if (!PROC_KINDS.has(kind)) return;
         const rva = segmentRva(h, rec.readUInt16LE(32), rec.readUInt32LE(28));

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { checkFiles } from '../check-files.js';
+import { NotRegularFileError } from '../files/discover.js';
+import { escapeControls } from '../report/escape.js';
 import { loadConfig } from '../config/load-config.js';
 import { parseWindowsVersion, WINDOWS_VERSION_FORMS } from '../config/windows-version.js';
 import type { SeveritySetting } from '../findings.js';
@@ -73,6 +75,10 @@ export async function checkCommand(args: string[]): Promise<number> {
     ...(values['no-callsites'] || !config.callsites ? { callsites: false } : {}),
     decoder: snapshotDecoder(),
     ...(progress ? { onProgress: progress.update } : {}),
+  }).catch((err: unknown) => {
+    // A FIFO, socket or device named on the command line: refused, not read.
+    if (err instanceof NotRegularFileError) throw new UsageError(escapeControls(err.message));
+    throw err;
   });
   progress?.done();
 

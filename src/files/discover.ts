@@ -1,6 +1,10 @@
-import { statSync } from 'node:fs';
+import { readdir, readdirSync, statSync, type Dirent } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { looksLikePe } from './pe-signature.js';
+import { peSignature } from './pe-signature.js';
+import { fileKind } from './regular-file.js';
+import { toRegExp } from './glob.js';
+import { escapeInvalidUtf8 } from '../report/escape.js';
 import { importModule } from '../import-module.js';
 
 export interface DiscoverOptions {
@@ -10,58 +14,117 @@ export interface DiscoverOptions {
   ignoreBase: string;
 }
 
+/** One file to check, or one entry of a search that could not be checked. */
+export interface DiscoveredFile {
+  /** The path to check and show; for a name that is not valid UTF-8, its bytes escaped (\xNN). */
+  path: string;
+  /** The path's bytes, when its name is not valid UTF-8 (the escaped `path` cannot be opened). */
+  raw?: Buffer;
+  /** Why the entry could not be searched or read ('permission denied'); it is reported as unreadable. */
+  problem?: string;
+}
+
+/** A path named on the command line that is not a regular file or a directory (a FIFO, a device, a socket). */
+export class NotRegularFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly kind: string,
+  ) {
+    super(`${path}: is a ${kind}, not a regular file or directory; not read`);
+    this.name = 'NotRegularFileError';
+  }
+}
+
 const ALWAYS_IGNORED = ['**/node_modules/**', '**/.git/**'];
 const GLOB_CHARS = /[*?[\]{}()!]/;
 
 /**
  * Turns command-line inputs into the files to check. A file named on the
- * command line is always checked (a broken one is reported, not skipped);
- * directories are searched recursively and globs expanded, keeping only files
- * with an MZ/PE signature whatever their extension. Names that match nothing
- * are returned as they are, so the check reports them as unreadable.
+ * command line is always checked (a broken one is reported, not skipped), and
+ * anything named there that is neither a file nor a directory is refused
+ * (NotRegularFileError) before it is opened: reading a FIFO waits forever.
+ * Directories are searched recursively and globs expanded, keeping only regular
+ * files with an MZ/PE signature whatever their extension; in a search, an
+ * entry that cannot be read or listed is returned with its `problem`, and one
+ * whose name is not valid UTF-8 with its `raw` bytes, so neither is dropped.
+ * Names that match nothing are returned as they are, so the check reports
+ * them as unreadable.
  */
-export async function discoverFiles(inputs: readonly string[], options: DiscoverOptions): Promise<string[]> {
-  const out: string[] = [];
+export async function discoverFiles(inputs: readonly string[], options: DiscoverOptions): Promise<DiscoveredFile[]> {
+  const out: DiscoveredFile[] = [];
   const seen = new Set<string>();
-  const add = (p: string): void => {
-    if (!seen.has(p)) {
-      seen.add(p);
-      out.push(p);
+  const add = (f: DiscoveredFile): void => {
+    if (!seen.has(f.path)) {
+      seen.add(f.path);
+      out.push(f);
     }
   };
+  const ignore = [...ALWAYS_IGNORED, ...options.ignore].map(toRegExp);
   for (const input of inputs) {
     const abs = resolve(options.cwd, input);
-    let isDir = false;
-    let exists = false;
+    let kind: string | undefined;
     try {
-      isDir = statSync(abs).isDirectory();
-      exists = true;
+      kind = fileKind(statSync(abs));
     } catch {
       // not a path: maybe a glob
     }
-    if (exists && !isDir) {
-      add(abs);
-    } else if (exists || GLOB_CHARS.test(input)) {
-      const pattern = exists ? globFor(abs, '**/*', options.ignoreBase) : input;
-      const cwd = exists ? options.ignoreBase : options.cwd;
-      for (const p of await expand(pattern, cwd, options.ignore)) {
-        if (looksLikePe(p)) add(p);
-      }
+    if (kind === 'regular file') {
+      add({ path: abs });
+    } else if (kind === 'directory') {
+      for (const f of searchDirectory(abs, options.ignoreBase, ignore)) add(f);
+    } else if (kind !== undefined) {
+      throw new NotRegularFileError(input, kind);
+    } else if (GLOB_CHARS.test(input)) {
+      for (const f of await expand(input, options.cwd, options.ignore)) add(f);
     } else {
-      add(abs);
+      add({ path: abs });
     }
   }
   return out;
 }
 
-function globFor(dir: string, tail: string, base: string): string {
-  const rel = relative(base, dir);
-  const root = rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? dir : rel;
-  return `${root.split(sep).join('/')}/${tail}`;
+/**
+ * A directory, searched depth-first with the names as bytes (a name that is not
+ * UTF-8 would not survive a round trip through a string). Symbolic links are not
+ * followed and FIFOs, sockets and devices not opened; the result is sorted by path.
+ */
+function searchDirectory(root: string, ignoreBase: string, ignore: readonly RegExp[]): DiscoveredFile[] {
+  const found: DiscoveredFile[] = [];
+  const ignored = (path: string, isDir: boolean): boolean => {
+    const rel = relative(ignoreBase, path);
+    const key = (rel.startsWith('..') || isAbsolute(rel) ? path : rel).split(sep).join('/');
+    return ignore.some((re) => re.test(key) || (isDir && re.test(`${key}/`)));
+  };
+  const visit = (dir: Buffer, shown: string): void => {
+    let entries: Dirent<Buffer>[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+    } catch (err) {
+      found.push({ path: shown, problem: `directory cannot be listed: ${describeIoError(err)}`, ...(isUtf8(dir) ? {} : { raw: dir }) });
+      return;
+    }
+    for (const e of entries) {
+      const raw = Buffer.concat([dir, Buffer.from(sep), e.name]);
+      const valid = isUtf8(raw);
+      const path = valid ? raw.toString('utf8') : escapeInvalidUtf8(raw);
+      if (e.isDirectory()) {
+        if (!ignored(path, true)) visit(raw, path);
+      } else if (e.isFile() && !ignored(path, false)) {
+        const sig = peSignature(raw);
+        const extra = valid ? {} : { raw };
+        if (sig === 'pe') found.push({ path, ...extra });
+        else if (sig !== 'not-pe') found.push({ path, problem: describeIoError(sig.error), ...extra });
+      }
+    }
+  };
+  visit(Buffer.from(root), root);
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-async function expand(pattern: string, cwd: string, ignore: readonly string[]): Promise<string[]> {
+/** A glob, expanded by globby; a directory it cannot list is reported, not a reason to stop. */
+async function expand(pattern: string, cwd: string, ignore: readonly string[]): Promise<DiscoveredFile[]> {
   const { globby } = await importModule<typeof import('globby')>('globby');
+  const problems: DiscoveredFile[] = [];
   const found = await globby(pattern, {
     cwd,
     absolute: true,
@@ -69,6 +132,32 @@ async function expand(pattern: string, cwd: string, ignore: readonly string[]): 
     dot: true,
     followSymbolicLinks: false,
     ignore: [...ALWAYS_IGNORED, ...ignore],
+    fs: {
+      readdir: ((path: string, opts: object, callback: (err: NodeJS.ErrnoException | null, entries: Dirent[]) => void) =>
+        readdir(path, opts as { withFileTypes: true }, (err, entries) => {
+          if (!err) return callback(null, entries);
+          problems.push({ path: resolve(cwd, path), problem: `directory cannot be listed: ${describeIoError(err)}` });
+          callback(null, []);
+        })) as unknown as typeof readdir,
+    },
   });
-  return found.sort();
+  const files: DiscoveredFile[] = [];
+  for (const path of found.sort()) {
+    const sig = peSignature(path);
+    if (sig === 'pe') files.push({ path });
+    else if (sig !== 'not-pe') {
+      // globby decodes names to strings: a name that is not UTF-8 comes back with U+FFFD and cannot be opened.
+      const lost = sig.error.code === 'ENOENT' && path.includes('\uFFFD');
+      files.push({ path, problem: lost ? 'name is not valid UTF-8 (a glob cannot name it; search its directory instead)' : describeIoError(sig.error) });
+    }
+  }
+  return [...files, ...problems];
+}
+
+/** An I/O error as a short reason: 'permission denied', 'ENAMETOOLONG: name too long, ...'. */
+export function describeIoError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const reasons: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EPERM: 'operation not permitted' };
+  if (e && typeof e.code === 'string') return reasons[e.code] ?? e.code;
+  return err instanceof Error ? err.message : String(err);
 }

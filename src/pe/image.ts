@@ -18,11 +18,12 @@ export type ParseResult = { ok: true; image: PeImage } | { ok: false; error: Mal
 export function parseImage(src: ByteSource): ParseResult {
   try {
     const headers = parseHeaders(src);
-    const imports = parseImports(src, headers);
+    const skipped: string[] = [];
+    const imports = parseImports(src, headers, skipped);
     const other = unsupportedMachine(headers);
-    if (other) return { ok: true, image: { headers, imports, relocations: other.relocations, skipped: [other.note] } };
+    if (other) return { ok: true, image: { headers, imports, relocations: other.relocations, skipped: [...skipped, other.note] } };
     const relocations = walkRelocations(src, headers);
-    const skipped = relocations.skipped ? [relocations.skipped] : [];
+    if (relocations.skipped) skipped.push(relocations.skipped);
     return { ok: true, image: { headers, imports, relocations, skipped } };
   } catch (err) {
     // Only errors that describe the input; anything else is a bug, reported as one (exit 3).

@@ -25,8 +25,16 @@ export interface ImportedModule {
 const DESCRIPTOR_SIZE = 20;
 const MAX_NAME = 4096;
 
-/** Parses the import directory (data directory 1). Empty when there is none. */
-export function parseImports(src: ByteSource, h: PeHeaders): ImportedModule[] {
+/**
+ * Parses the import directory (data directory 1). Empty when there is none.
+ *
+ * Descriptors may share a lookup table and tables may share names, so each
+ * table and name is read once, and the thunks of all descriptors together are
+ * bounded by what the file can hold when each has its own (file size / thunk
+ * size): past that, the remaining descriptors are not read and `skipped` gets a
+ * note saying which.
+ */
+export function parseImports(src: ByteSource, h: PeHeaders, skipped: string[] = []): ImportedModule[] {
   const dir = h.dataDirectories[DIR_IMPORT]!;
   if (dir.rva === 0 && dir.size === 0) return [];
   const start = locateRva(h, dir.rva);
@@ -37,6 +45,16 @@ export function parseImports(src: ByteSource, h: PeHeaders): ImportedModule[] {
   const maxDescriptors = Math.floor(start.available / DESCRIPTOR_SIZE);
   const modules: ImportedModule[] = [];
   const thunkSize = h.is64 ? 8 : 4;
+  const tables = new Map<number, Thunk[]>();
+  const names = new Map<number, string>();
+  const name = (rva: number, what: string, fieldOffset: number, field: string): string => {
+    let s = names.get(rva);
+    if (s === undefined) names.set(rva, (s = readAsciiz(src, h, rva, what, fieldOffset, field)));
+    return s;
+  };
+  const budget = Math.floor(h.fileSize / thunkSize);
+  let thunks = 0;
+  let over: number | undefined;
   for (let i = 0; ; i++) {
     if (i >= maxDescriptors) {
       malformed(
@@ -50,15 +68,30 @@ export function parseImports(src: ByteSource, h: PeHeaders): ImportedModule[] {
     const originalFirstThunk = d.readUInt32LE(0);
     const nameRva = d.readUInt32LE(12);
     const firstThunk = d.readUInt32LE(16);
-    if (nameRva === 0 && firstThunk === 0) break;
-    const dll = readAsciiz(src, h, nameRva, 'import DLL name', descriptorOffset + 12, 'Name');
+    if (nameRva === 0 && firstThunk === 0) {
+      if (over !== undefined) {
+        skipped.push(
+          `imports of import descriptors ${over + 1} to ${i} (of ${i}) not checked: the descriptors name more imports than ` +
+            `a ${h.fileSize}-byte image can hold (${budget} thunks), so their lookup tables are shared or overlap`,
+        );
+      }
+      break;
+    }
+    // Past the budget only the terminator is looked for, so the note can count the rest.
+    if (over !== undefined) continue;
+    const dll = name(nameRva, 'import DLL name', descriptorOffset + 12, 'Name');
     const lookupRva = originalFirstThunk !== 0 ? originalFirstThunk : firstThunk;
-    const entries = readThunks(src, h, lookupRva, thunkSize, descriptorOffset);
+    let entries = tables.get(lookupRva);
+    if (!entries) tables.set(lookupRva, (entries = readThunks(src, h, lookupRva, thunkSize, descriptorOffset, budget - thunks + 1)));
+    if (thunks + entries.length > budget) {
+      over = i;
+      continue;
+    }
+    thunks += entries.length;
     const functions: ImportedFunction[] = entries.map((entry, k) => {
       const slotRva = firstThunk + k * thunkSize;
       if (entry.byOrdinal) return { name: undefined, ordinal: entry.value & 0xffff, slotRva };
-      const name = readAsciiz(src, h, entry.value + 2, `name of import ${k} from ${dll}`, descriptorOffset, 'OriginalFirstThunk');
-      return { name, ordinal: undefined, slotRva };
+      return { name: name(entry.value + 2, `name of import ${k} from ${dll}`, descriptorOffset, 'OriginalFirstThunk'), ordinal: undefined, slotRva };
     });
     modules.push({
       dll,
@@ -76,7 +109,8 @@ interface Thunk {
   value: number;
 }
 
-function readThunks(src: ByteSource, h: PeHeaders, rva: number, size: number, descriptorOffset: number): Thunk[] {
+/** The entries of one lookup table, at most `limit` (a longer table is cut there: the caller is over budget). */
+function readThunks(src: ByteSource, h: PeHeaders, rva: number, size: number, descriptorOffset: number, limit: number): Thunk[] {
   const span = locateRva(h, rva);
   if (!span) {
     malformed(`import lookup table at RVA ${hex(rva)} is not inside any section`, descriptorOffset, 'OriginalFirstThunk');
@@ -84,6 +118,7 @@ function readThunks(src: ByteSource, h: PeHeaders, rva: number, size: number, de
   const count = Math.floor(span.available / size);
   const out: Thunk[] = [];
   for (let k = 0; k < count; k++) {
+    if (out.length >= limit) return out;
     const bytes = src.read(span.offset + k * size, size);
     if (size === 8) {
       const lo = bytes.readUInt32LE(0);

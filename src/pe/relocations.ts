@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import { FINDINGS_PER_RULE } from '../findings-cap.js';
 import {
   DIR_BASERELOC,
   IMAGE_FILE_RELOCS_STRIPPED,
@@ -28,19 +29,23 @@ export interface StraddlingRelocation {
 export interface RelocationSummary {
   blocks: number;
   entries: number;
+  /** The first straddling entries (at most FINDINGS_PER_RULE: the report shows no more). */
   straddling: StraddlingRelocation[];
+  /** All straddling entries, counted (absent when the directory was not walked). */
+  straddlingTotal?: number;
   /** Why the directory was not walked, when it was not. */
   skipped: string | undefined;
 }
 
 /**
  * Walks the base relocation directory (data directory 5), keeping only the
- * entries that straddle a page; everything else is counted, not stored, so a
- * million relocations cost one pass over the directory bytes.
+ * entries that straddle a page, and only as many of those as a report shows;
+ * everything else is counted, not stored, so a million relocations cost one
+ * pass over the directory bytes and no memory.
  */
 export function walkRelocations(src: ByteSource, h: PeHeaders): RelocationSummary {
   const dir = h.dataDirectories[DIR_BASERELOC]!;
-  const summary: RelocationSummary = { blocks: 0, entries: 0, straddling: [], skipped: undefined };
+  const summary: RelocationSummary = { blocks: 0, entries: 0, straddling: [], straddlingTotal: 0, skipped: undefined };
   if (dir.rva === 0 && dir.size === 0) return summary;
   if ((h.characteristics & IMAGE_FILE_RELOCS_STRIPPED) !== 0) {
     // The loader never applies relocations to such an image, so it ignores the directory.
@@ -69,6 +74,7 @@ export function walkRelocations(src: ByteSource, h: PeHeaders): RelocationSummar
   const lastSafe = usual < 0 ? -1 : 0x1000 - widths[usual]!;
   const dwords = usual >= 0 && LITTLE_ENDIAN && (bytes.byteOffset & 3) === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : undefined;
   const imageEnd = h.sizeOfImage;
+  let straddlingTotal = 0;
   let pos = 0;
   while (pos < dir.size) {
     const blockOffset = span.offset + pos;
@@ -122,7 +128,7 @@ export function walkRelocations(src: ByteSource, h: PeHeaders): RelocationSummar
       entries++;
       const rva = pageRva + (entry & 0xfff);
       if ((rva & 0xfff) + width > 0x1000) {
-        summary.straddling.push({ rva, type, width, entryOffset: span.offset + i * 2 });
+        if (straddlingTotal++ < FINDINGS_PER_RULE) summary.straddling.push({ rva, type, width, entryOffset: span.offset + i * 2 });
       }
       // HIGHADJ's second slot holds the low half of the adjustment, not an entry.
       if (type === REL_HIGHADJ) i++;
@@ -130,6 +136,7 @@ export function walkRelocations(src: ByteSource, h: PeHeaders): RelocationSummar
     summary.entries += entries;
     pos += sizeOfBlock;
   }
+  summary.straddlingTotal = straddlingTotal;
   return summary;
 }
 

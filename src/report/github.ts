@@ -1,4 +1,5 @@
 import type { Severity } from '../findings.js';
+import { escapeControls } from './escape.js';
 import { displayPath } from './paths.js';
 import type { Reporter } from './types.js';
 
@@ -29,10 +30,12 @@ export const githubReporter: Reporter = (report, options) => {
   const lines: string[] = [];
   for (const file of report.files) {
     if (file.findings.length === 0) continue;
-    const path = displayPath(file.path, options.cwd);
+    // escapeData/escapeProperty encode CR and LF as the runner expects; other control
+    // characters (an escape sequence in a section name) would reach the log viewer as they are.
+    const path = escapeControls(displayPath(file.path, options.cwd), true);
     for (const f of file.findings) {
       const props = `file=${escapeProperty(path)},title=${escapeProperty(`hvci-build ${f.rule}`)}`;
-      lines.push(`::${COMMANDS[f.severity]} ${props}::${escapeData(f.message)}`);
+      lines.push(`::${COMMANDS[f.severity]} ${props}::${escapeData(escapeControls(f.message, true))}`);
     }
   }
   return lines.length ? lines.join('\n') + '\n' : '';

@@ -1,4 +1,5 @@
 import type { Severity } from '../findings.js';
+import { escapeControls } from './escape.js';
 import { displayPath } from './paths.js';
 import type { Reporter } from './types.js';
 
@@ -12,9 +13,10 @@ export const textReporter: Reporter = (report, options) => {
   const lines: string[] = [];
   for (const file of report.files) {
     if (file.findings.length === 0) continue;
-    const path = displayPath(file.path, options.cwd);
+    // Names from the input (file, section, DLL names) may hold newlines or escape codes.
+    const path = escapeControls(displayPath(file.path, options.cwd));
     for (const f of file.findings) {
-      lines.push(`${path}: ${paint(COLORS[f.severity], f.severity)} ${paint(DIM, f.rule)}: ${f.message}`);
+      lines.push(`${path}: ${paint(COLORS[f.severity], f.severity)} ${paint(DIM, f.rule)}: ${escapeControls(f.message)}`);
     }
     lines.push('');
   }
