@@ -222,3 +222,62 @@ export function hostilePdbs(): Record<string, Buffer> {
     'block-size-7': buildMsf({ blockSize: 4096, directoryBytes: 16, blocks: [] }).fill(7, 32, 33),
   };
 }
+
+/**
+ * An x64 image whose code, made by `body(slotDisp)`, references the IAT slot of
+ * ExAllocatePoolWithTag (`slotDisp(at)` is the RIP-relative displacement for an operand
+ * whose instruction ends at code offset `at`): hostile shapes for the call-site data flow.
+ */
+export function hostileCallsiteCode(body: (slotDisp: (end: number) => number) => Buffer, codeSize: number): Buffer {
+  const textRva = sectionRva([]);
+  const rdataRva = sectionRva([codeSize]);
+  // .rdata: descriptor (+ terminator), lookup table / IAT (one name + terminator), DLL name, hint/name.
+  const tableAt = 40;
+  const slotRva = rdataRva + tableAt;
+  const code = body((end) => slotRva - (textRva + end));
+  if (code.length !== codeSize) throw new Error(`code is ${code.length} bytes, not ${codeSize}`);
+  return buildPe({
+    sections: [
+      { name: '.text', characteristics: SCN_CODE, data: () => code },
+      {
+        name: '.rdata',
+        characteristics: SCN_RDATA,
+        data: (rva) => {
+          const d = Buffer.alloc(128);
+          d.writeUInt32LE(rva + tableAt, 0); // OriginalFirstThunk
+          d.writeUInt32LE(rva + 64, 12); // Name
+          d.writeUInt32LE(rva + tableAt, 16); // FirstThunk
+          d.writeBigUInt64LE(BigInt(rva + 80), tableAt);
+          d.write('ntoskrnl.exe', 64, 'latin1');
+          d.write('ExAllocatePoolWithTag', 82, 'latin1');
+          return d;
+        },
+      },
+    ],
+    directories: { 1: [rdataRva, 40], 12: [slotRva, 16] },
+  });
+}
+
+/** `call [rip+slot]` followed by `n` `jmp rax`: each block without predecessors might follow any of them. */
+export function indirectJumps(n: number): Buffer {
+  return hostileCallsiteCode((disp) => {
+    const b = Buffer.alloc(6 + 2 * n);
+    b.writeUInt16LE(0x15ff, 0);
+    b.writeInt32LE(disp(6), 2);
+    for (let i = 0; i < n; i++) b.writeUInt16LE(0xe0ff, 6 + 2 * i);
+    return b;
+  }, 6 + 2 * n);
+}
+
+/** `mov rax, [rip+slot]`, `n` `push rax` in one block, then `call rax`. */
+export function manyPushes(n: number): Buffer {
+  return hostileCallsiteCode((disp) => {
+    const b = Buffer.alloc(7 + n + 2);
+    b.writeUInt8(0x48, 0);
+    b.writeUInt16LE(0x058b, 1);
+    b.writeInt32LE(disp(7), 3);
+    b.fill(0x50, 7, 7 + n);
+    b.writeUInt16LE(0xd0ff, 7 + n);
+    return b;
+  }, 7 + n + 2);
+}
