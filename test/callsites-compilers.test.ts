@@ -5,7 +5,6 @@
  * that each finding sits on a call or jump instruction of the image.
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyseCallSites } from '../src/callsites/index.js';
 import { codeSections, scanAbsolute, scanRipRelative, slotBounds } from '../src/callsites/code.js';
@@ -14,7 +13,7 @@ import type { Finding } from '../src/findings.js';
 import { parseImage } from '../src/pe/image.js';
 import { bufferSource } from '../src/pe/source.js';
 import { CALLSITE_TARGETS } from '../src/rules/unknown-pool-type.js';
-import { buildFixture, CALLSITE_FIXTURES, type CallsiteFixtureName } from './fixtures/build.js';
+import { buildFixtures, CALLSITE_FIXTURES, type CallsiteFixtureName } from './fixtures/build.js';
 
 const RULE_IDS = ['exec-pool-type', 'exec-page-protection', 'exec-mdl-mapping', 'unknown-pool-type', 'skipped-check'];
 const ARCHES = ['x64', 'x86', 'arm64'] as const;
@@ -22,12 +21,7 @@ const paths = new Map<CallsiteFixtureName, string>();
 const path = (name: CallsiteFixtureName): string => paths.get(name)!;
 
 beforeAll(async () => {
-  const names = Object.keys(CALLSITE_FIXTURES) as CallsiteFixtureName[];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < names.length; i = next++) paths.set(names[i]!, await buildFixture(names[i]!));
-  };
-  await Promise.all(Array.from({ length: Math.max(1, availableParallelism()) }, worker));
+  for (const [name, file] of await buildFixtures(Object.keys(CALLSITE_FIXTURES) as CallsiteFixtureName[])) paths.set(name, file);
 }, 600_000);
 
 /** rule, DDI, value (or the untracked use), severity: one line per finding of the call-site rules. */

@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,7 +15,7 @@ import { executablePool } from '../src/rules/exec-pool-type.js';
 import { executableProtection } from '../src/rules/exec-page-protection.js';
 import { CALLSITE_TARGETS } from '../src/rules/unknown-pool-type.js';
 import { findTool } from '../src/toolchain/find-tool.js';
-import { buildFixture, CALLSITE_FIXTURES, FIXTURES, type CallsiteFixtureName, type FixtureName } from './fixtures/build.js';
+import { buildFixture, buildFixtures, CALLSITE_FIXTURES, FIXTURES, type CallsiteFixtureName, type FixtureName } from './fixtures/build.js';
 import { runCli } from './helpers/cli.js';
 import { prng } from './helpers/image-edit.js';
 
@@ -28,12 +27,7 @@ const paths = new Map<CallsiteFixtureName, string>();
 const path = (name: CallsiteFixtureName): string => paths.get(name)!;
 
 beforeAll(async () => {
-  const names = Object.keys(CALLSITE_FIXTURES) as CallsiteFixtureName[];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < names.length; i = next++) paths.set(names[i]!, await buildFixture(names[i]!));
-  };
-  await Promise.all(Array.from({ length: Math.max(1, availableParallelism()) }, worker));
+  for (const [name, file] of await buildFixtures(Object.keys(CALLSITE_FIXTURES) as CallsiteFixtureName[])) paths.set(name, file);
 }, 600_000);
 
 const callsiteFindings = (r: FileResult): Finding[] => r.findings.filter((f) => RULE_IDS.includes(f.rule));
