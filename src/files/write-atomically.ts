@@ -1,4 +1,4 @@
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 
 /**
  * Writes `file` under a temporary name, then renames it: a reader never sees half a file,
@@ -16,6 +16,35 @@ export function writeAtomically(file: string, data: string | Uint8Array): void {
       unlinkSync(tmp);
     } catch {
       // never written
+    }
+    throw err;
+  }
+}
+
+/**
+ * Writes a report the user named: atomically (a full disk leaves no truncated report, and
+ * removes the previous one rather than let it pass for this run's), into the file a symbolic
+ * link points at, and straight into what is not a regular file (/dev/stdout, a pipe), which
+ * cannot be renamed over.
+ */
+export function writeOutputFile(file: string, data: string | Uint8Array): void {
+  let target = file;
+  try {
+    if (!statSync(file).isFile()) {
+      writeFileSync(file, data);
+      return;
+    }
+    target = realpathSync(file);
+  } catch {
+    // not there yet
+  }
+  try {
+    writeAtomically(target, data);
+  } catch (err) {
+    try {
+      unlinkSync(target);
+    } catch {
+      // there was none
     }
     throw err;
   }
