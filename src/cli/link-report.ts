@@ -23,7 +23,8 @@ export async function printLinkOutcome(outcome: LinkOutcome, options: WrapperOpt
   if (outcome.interrupted || outcome.setAside) {
     const out = outcome.output ? displayPath(outcome.output, cwd) : 'the image';
     const why = outcome.interrupted ? `interrupted by ${outcome.interrupted}` : `the link failed (exit code ${outcome.exitCode})`;
-    const where = !outcome.setAside ? '' : outcome.setAside === 'deleted' ? `; ${out} was not validated: deleted` : `; ${out} was not validated: moved to ${displayPath(outcome.setAside, cwd)}`;
+    const aside = outcome.setAside === 'deleted' ? 'deleted' : `moved to ${displayPath(outcome.setAside ?? '', cwd)}`;
+    const where = !outcome.setAside ? '' : outcome.interrupted ? `; ${out} was not validated: ${aside}` : `; ${out} ${aside}, so it is not taken as up to date`;
     // A failed link's own messages say enough unless it left a file behind.
     if (outcome.interrupted || where) process.stderr.write(`${prefix}: ${why}${where}\n`);
     return;
