@@ -29,15 +29,15 @@ export function writeAtomically(file: string, data: string | Uint8Array): void {
  */
 export function writeOutputFile(file: string, data: string | Uint8Array): void {
   let target = file;
+  let special = false;
   try {
-    if (!statSync(file).isFile()) {
-      writeFileSync(file, data);
-      return;
-    }
-    target = realpathSync(file);
+    special = !statSync(file).isFile();
+    if (!special) target = realpathSync(file);
   } catch {
     // not there yet
   }
+  // Never renamed over: a device or a pipe must stay what it is.
+  if (special) return writeFileSync(file, data);
   try {
     writeAtomically(target, data);
   } catch (err) {
