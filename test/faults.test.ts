@@ -13,7 +13,9 @@ import { compileFixture, DRIVER_FLAGS, FIXTURE_DEF, FIXTURE_INCLUDE, FIXTURE_SRC
  * "tools" that must be interrupted are shell scripts passed as the tool (HVCI_LLD_LINK,
  * HVCI_CLANG_CL, the config's toolchain): they write a partial image, record their pid,
  * and sleep until signalled. Waiting is for a file to appear, never for a length of time.
+ * POSIX only: the fake tools are shell scripts, and Windows has no signals to send.
  */
+const POSIX = process.platform !== 'win32';
 
 let dir: string;
 let clean: string;
@@ -75,7 +77,7 @@ async function pidOf(pidFile: string, sub: { ended: boolean }): Promise<number> 
   return pid;
 }
 
-describe('a signal to the link wrapper', () => {
+describe.skipIf(!POSIX)('a signal to the link wrapper', () => {
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
     it(`${signal} reaches the linker, which is waited for; its partial image is moved aside; exit ${code}`, async () => {
       const sub = tempDir('sig');
@@ -109,7 +111,7 @@ describe('a signal to the link wrapper', () => {
   });
 });
 
-describe('a linker that fails leaves nothing make would take as up to date', () => {
+describe.skipIf(!POSIX)('a linker that fails leaves nothing make would take as up to date', () => {
   it('one killed by a signal mid-write: exit 128+signal, the fragment moved aside', async () => {
     const sub = tempDir('killed');
     const out = join(sub, 'drv.sys');
@@ -142,7 +144,7 @@ describe('a linker that fails leaves nothing make would take as up to date', () 
   });
 });
 
-describe('signals to cc, build and run', () => {
+describe.skipIf(!POSIX)('signals to cc, build and run', () => {
   it('cc passes SIGTERM to clang-cl and exits 143', async () => {
     const sub = tempDir('cc');
     const cc = fakeTool(sub, 'hang-cc', `echo $$ > '${join(sub, 'pid')}'\nexec sleep 600`);
@@ -198,7 +200,7 @@ describe('signals to cc, build and run', () => {
   });
 });
 
-describe('links racing to one output', () => {
+describe.skipIf(!POSIX)('links racing to one output', () => {
   it('each caller is told about its own image: the second waits for the first', async () => {
     const sub = tempDir('race');
     const out = join(sub, 'drv.sys');
