@@ -77,6 +77,18 @@ async function pidOf(pidFile: string, sub: { ended: boolean }): Promise<number> 
   return pid;
 }
 
+/**
+ * Sends `signal` to the wrapper once its tool has started (written `pidFile`), and returns
+ * the wrapper's result after checking the tool was waited for: it is gone.
+ */
+async function interrupt(w: ReturnType<typeof start>, pidFile: string, signal: NodeJS.Signals = 'SIGTERM') {
+  const pid = await pidOf(pidFile, w);
+  w.kill(signal);
+  const r = await w;
+  expect(alive(pid)).toBe(false);
+  return r;
+}
+
 describe.skipIf(!POSIX)('a signal to the link wrapper', () => {
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
     it(`${signal} reaches the linker, which is waited for; its partial image is moved aside; exit ${code}`, async () => {
@@ -84,11 +96,8 @@ describe.skipIf(!POSIX)('a signal to the link wrapper', () => {
       const out = join(sub, 'drv.sys');
       const linker = hangingLinker(sub, out, join(sub, 'pid'));
       const w = start(['link', ...DRIVER_FLAGS, clean, lib, `/out:${out}`], sub, { HVCI_LLD_LINK: linker });
-      const pid = await pidOf(join(sub, 'pid'), w);
-      w.kill(signal);
-      const r = await w;
+      const r = await interrupt(w, join(sub, 'pid'), signal);
       expect(r.exitCode, r.stderr).toBe(code);
-      expect(alive(pid)).toBe(false);
       expect(existsSync(out)).toBe(false);
       expect(readFileSync(`${out}.rejected`, 'utf8')).toBe('MZpartial');
       expect(r.stderr).toMatch(new RegExp(`interrupted by ${signal}; drv\\.sys was not validated: moved to drv\\.sys\\.rejected`));
@@ -102,9 +111,7 @@ describe.skipIf(!POSIX)('a signal to the link wrapper', () => {
     writeFileSync(join(sub, 'package.json'), '{}');
     const out = join(sub, 'drv.sys');
     const w = start(['link', ...DRIVER_FLAGS, clean, lib, `/out:${out}`], sub, { HVCI_LLD_LINK: hangingLinker(sub, out, join(sub, 'pid')) });
-    await pidOf(join(sub, 'pid'), w);
-    w.kill('SIGTERM');
-    const r = await w;
+    const r = await interrupt(w, join(sub, 'pid'));
     expect(r.exitCode).toBe(143);
     expect(existsSync(out)).toBe(false);
     expect(existsSync(`${out}.rejected`)).toBe(false);
@@ -149,11 +156,8 @@ describe.skipIf(!POSIX)('signals to cc, build and run', () => {
     const sub = tempDir('cc');
     const cc = fakeTool(sub, 'hang-cc', `echo $$ > '${join(sub, 'pid')}'\nexec sleep 600`);
     const w = start(['cc', '/c', 'x.c'], sub, { HVCI_CLANG_CL: cc });
-    const pid = await pidOf(join(sub, 'pid'), w);
-    w.kill('SIGTERM');
-    const r = await w;
+    const r = await interrupt(w, join(sub, 'pid'));
     expect(r.exitCode).toBe(143);
-    expect(alive(pid)).toBe(false);
   });
 
   it('build: the real clang-cl compiles, the interrupted link leaves no image, and the next build links again', async () => {
@@ -165,11 +169,8 @@ describe.skipIf(!POSIX)('signals to cc, build and run', () => {
     const linker = hangingLinker(sub, out, join(sub, 'pid'));
     writeFileSync(join(sub, 'hvci.config.json'), JSON.stringify({ build, toolchain: { lldLink: linker } }));
     const w = start(['build'], sub);
-    const pid = await pidOf(join(sub, 'pid'), w);
-    w.kill('SIGTERM');
-    const r = await w;
+    const r = await interrupt(w, join(sub, 'pid'));
     expect(r.exitCode, r.stderr).toBe(143);
-    expect(alive(pid)).toBe(false);
     expect(existsSync(out)).toBe(false);
     expect(r.stderr).toMatch(/hvci-build build: interrupted by SIGTERM/);
     // The real linker now: not "up to date".
@@ -190,11 +191,8 @@ describe.skipIf(!POSIX)('signals to cc, build and run', () => {
     const tmp = join(sub, 'tmp');
     mkdirSync(tmp);
     const w = start(['run', '--', 'make'], sub, { TMPDIR: tmp });
-    const pid = await pidOf(join(sub, 'pid'), w);
-    w.kill('SIGTERM');
-    const r = await w;
+    const r = await interrupt(w, join(sub, 'pid'));
     expect(r.exitCode, r.stderr).toBe(143);
-    expect(alive(pid)).toBe(false);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(tmp).filter((f) => f.startsWith('hvci-shims-'))).toEqual([]);
   });

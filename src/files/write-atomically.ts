@@ -12,12 +12,17 @@ export function writeAtomically(file: string, data: string | Uint8Array): void {
     writeFileSync(tmp, data);
     renameSync(tmp, file);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never written
-    }
+    removeQuietly(tmp);
     throw err;
+  }
+}
+
+/** Removes a file if it is there. */
+export function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // not there
   }
 }
 
@@ -41,11 +46,7 @@ export function writeOutputFile(file: string, data: string | Uint8Array): void {
   try {
     writeAtomically(target, data);
   } catch (err) {
-    try {
-      unlinkSync(target);
-    } catch {
-      // there was none
-    }
+    removeQuietly(target);
     throw err;
   }
 }

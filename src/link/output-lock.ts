@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { removeQuietly } from '../files/write-atomically.js';
 import { onInterrupt, receivedSignal } from '../process/signals.js';
 
 export const LOCK_SUFFIX = '.hvci-lock';
@@ -80,14 +81,6 @@ function readHolder(path: string): string {
   } catch (err) {
     // EPERM: alive, another user's.
     return (err as NodeJS.ErrnoException).code === 'EPERM' ? `pid ${pid}` : 'stale';
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // gone already
   }
 }
 
