@@ -17,8 +17,6 @@ export interface RunResult {
   exitCode: number;
   stdout: string;
   stderr: string;
-  /** The signal that ended the tool, if one did. */
-  signal?: NodeJS.Signals;
 }
 
 export class SpawnError extends Error {
@@ -34,7 +32,7 @@ export class SpawnError extends Error {
  */
 export function runProcess(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   const pending = receivedSignal();
-  if (pending) return Promise.resolve({ exitCode: signalExitCode(pending), stdout: '', stderr: '', signal: pending });
+  if (pending) return Promise.resolve({ exitCode: signalExitCode(pending), stdout: '', stderr: '' });
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
@@ -57,7 +55,6 @@ export function runProcess(command: string, args: readonly string[], options: Ru
         exitCode: code ?? (signal ? signalExitCode(signal) : 1),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
-        ...(signal ? { signal } : {}),
       });
     });
   });
