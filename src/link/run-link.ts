@@ -87,42 +87,48 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
   // validate (or move aside) this link's image as its own (output-lock.ts).
   const lock = output ? await lockOutput(output, (holder) => ctx.onWait?.(output, holder)) : undefined;
   try {
-    const early = receivedSignal();
-    if (early) {
-      // Stopped before linking (maybe waiting for another link's lock): the output is not ours to touch.
-      outcome.interrupted = early;
-      outcome.exitCode = signalExitCode(early);
-      return outcome;
-    }
-    const linked = await runTool(linker, policy.args, ctx.cwd, env);
-    const signal = receivedSignal();
-    if (linked !== 0 || signal) {
-      if (signal) outcome.interrupted = signal;
-      outcome.exitCode = signal ? signalExitCode(signal) : linked;
-      // Nothing unvalidated may stay where make or ninja would take it as up to date.
-      if (output) outcome.setAside = setAsideUnvalidated(output, ctx.config.link.rejected);
-      return outcome;
-    }
-    if (!output || !existsSync(output)) {
-      outcome.missingOutput = true;
-      outcome.exitCode = 2;
-      return outcome;
-    }
-    const result = checkImage(output, {
-      rules: ctx.config.rules,
-      ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),
-      callsites: ctx.config.callsites,
-    });
-    outcome.result = result;
-    if (result.findings.some((f) => f.severity === 'error')) {
-      outcome.rejected = true;
-      outcome.rejectedTo = rejectImage(output, ctx.config.link.rejected);
-      outcome.exitCode = 1;
-    }
-    return outcome;
+    return await linkAndValidate(outcome, linker, policy.args, env, ctx);
   } finally {
     lock?.release();
   }
+}
+
+/** Links, then validates the image; or moves aside what a failed or interrupted link left. */
+async function linkAndValidate(outcome: LinkOutcome, linker: string, args: string[], env: NodeJS.ProcessEnv, ctx: LinkContext): Promise<LinkOutcome> {
+  const output = outcome.output;
+  const early = receivedSignal();
+  if (early) {
+    // Stopped before linking (maybe waiting for another link's lock): the output is not ours to touch.
+    outcome.interrupted = early;
+    outcome.exitCode = signalExitCode(early);
+    return outcome;
+  }
+  const linked = await runTool(linker, args, ctx.cwd, env);
+  const signal = receivedSignal();
+  if (linked !== 0 || signal) {
+    if (signal) outcome.interrupted = signal;
+    outcome.exitCode = signal ? signalExitCode(signal) : linked;
+    // Nothing unvalidated may stay where make or ninja would take it as up to date.
+    if (output) outcome.setAside = setAsideUnvalidated(output, ctx.config.link.rejected);
+    return outcome;
+  }
+  if (!output || !existsSync(output)) {
+    outcome.missingOutput = true;
+    outcome.exitCode = 2;
+    return outcome;
+  }
+  const result = checkImage(output, {
+    rules: ctx.config.rules,
+    ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),
+    callsites: ctx.config.callsites,
+  });
+  outcome.result = result;
+  if (result.findings.some((f) => f.severity === 'error')) {
+    outcome.rejected = true;
+    outcome.rejectedTo = rejectImage(output, ctx.config.link.rejected);
+    outcome.exitCode = 1;
+  }
+  return outcome;
 }
 
 async function runTool(tool: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
