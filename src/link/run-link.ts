@@ -2,8 +2,6 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../process/run-process.js';
-import { receivedSignal, signalExitCode } from '../process/signals.js';
-import { writingFile } from '../cli/errors.js';
 import { checkImage } from '../check-image.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { FileResult } from '../findings.js';
@@ -14,6 +12,8 @@ import { hasOption, lastOption, readLinkArgs } from './args.js';
 import { linkOutputPath } from './output-path.js';
 import { applyLinkPolicy } from './policy.js';
 import { lockOutput } from './output-lock.js';
+import { receivedSignal, signalExitCode } from '../process/signals.js';
+import { writingFile } from '../cli/errors.js';
 import { rejectImage, setAsideUnvalidated } from './reject.js';
 
 export interface LinkOutcome {
