@@ -4,7 +4,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { ConfigError } from '../config/config-error.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { globFiles } from '../files/glob.js';
-import { runLink, type LinkOutcome } from '../link/run-link.js';
+import { runLink, type LinkContext, type LinkOutcome } from '../link/run-link.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
 import { compileIfStale, type CompileJob } from './compile.js';
 import { buildImportLib, type ToolPaths } from './import-libs.js';
@@ -16,6 +16,8 @@ export interface BuildOptions {
   jobs?: number;
   /** Called before each step that runs a tool. */
   onStep?: (kind: 'CC' | 'LIB' | 'LINK', what: string, done: number, total: number) => void;
+  /** Told once when another link of the same output holds its lock. */
+  onWait?: LinkContext['onWait'];
 }
 
 export interface BuildOutcome {
@@ -101,7 +103,7 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
     }
     options.onStep?.('LINK', relative(cwd, output), 1, 1);
     mkdirSync(dirname(output), { recursive: true });
-    const link = await runLink(linkArgs, { cwd, env: process.env, config });
+    const link = await runLink(linkArgs, { cwd, env: process.env, config, ...(options.onWait ? { onWait: options.onWait } : {}) });
     if (link.exitCode === 0) {
       state.steps[output] = { command: linkKey, inputs: stampAll([...jobs.map((j) => j.object), ...libraries, ...importLibs]) };
     } else {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeAtomically } from '../files/write-atomically.js';
+import { writingFile } from '../cli/errors.js';
 
 /** What a step was built from: its command and the size and time of every input. */
 export interface StepRecord {
@@ -27,7 +28,7 @@ export function loadState(path: string): BuildState {
 export function saveState(path: string, state: BuildState): void {
   mkdirSync(dirname(path), { recursive: true });
   // A build killed midway never leaves half a state file.
-  writeAtomically(path, JSON.stringify(state));
+  writingFile(path, () => writeAtomically(path, JSON.stringify(state)));
 }
 
 export function commandKey(parts: readonly string[]): string {

@@ -5,7 +5,8 @@ import { loadConfig } from '../config/load-config.js';
 import { displayPath } from '../report/paths.js';
 import { UsageError } from './errors.js';
 import { BUILD_HELP } from './help.js';
-import { printLinkOutcome } from './link-report.js';
+import { printLinkOutcome, waitNotice } from './link-report.js';
+import { receivedSignal } from '../process/signals.js';
 import { takeWrapperOptions } from './wrapper-options.js';
 
 /** hvci-build build [--format F] [--report FILE] [-c FILE] [-j N] [--verbose] */
@@ -55,15 +56,23 @@ export async function buildCommand(argv: string[]): Promise<number> {
   try {
     const outcome = await runBuild(config, {
       ...(jobs !== undefined ? { jobs } : {}),
+      onWait: waitNotice('hvci-build build', cwd),
       onStep(kind, what, done, total) {
         if (tty || options.verbose) process.stderr.write(`[${done}/${total}] ${kind} ${what}\n`);
       },
     });
     if (outcome.link) await printLinkOutcome(outcome.link, options, cwd, 'hvci-build build');
+    if (outcome.link?.interrupted) return outcome.exitCode;
     if (!outcome.linked) process.stderr.write(`hvci-build build: ${displayPath(outcome.output, cwd)} is up to date\n`);
     else if (outcome.exitCode === 0) process.stderr.write(`hvci-build build: built ${displayPath(outcome.output, cwd)} (${outcome.compiled} compiled), memory integrity checks passed\n`);
     return outcome.exitCode;
   } catch (err) {
+    const signal = receivedSignal();
+    if (err instanceof StepError && signal) {
+      // The tools were stopped by the signal passed on to them: their messages say no more.
+      process.stderr.write(`hvci-build build: interrupted by ${signal}\n`);
+      return 1;
+    }
     if (err instanceof StepError) {
       if (err.output.trim()) process.stderr.write(err.output.endsWith('\n') ? err.output : `${err.output}\n`);
       process.stderr.write(`hvci-build build: ${err.message}\n`);

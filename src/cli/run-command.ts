@@ -6,7 +6,7 @@ import { runProcess } from '../process/run-process.js';
 import { envWithoutShims, resolveTool, SHIM_DIR_ENV } from '../toolchain/resolve-tool.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { loadConfig } from '../config/load-config.js';
-import { UsageError } from './errors.js';
+import { UsageError, writingFile } from './errors.js';
 
 /**
  * hvci-build run -- <build command>: runs the build with clang-cl and lld-link
@@ -24,13 +24,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const cwd = process.cwd();
   const config = await loadConfig(cwd);
   const env = envWithoutShims(process.env);
-  const shimDir = mkdtempSync(join(tmpdir(), 'hvci-shims-'));
+  const shimDir = writingFile(tmpdir(), () => mkdtempSync(join(tmpdir(), 'hvci-shims-')));
   try {
     const bin = fileURLToPath(new URL('../../dist/bin/hvci-build.cjs', import.meta.url));
     for (const [tool, real] of realTools(env, config)) {
       const shim = join(shimDir, tool);
       const kind = tool.startsWith('clang-cl') ? 'cc' : 'link';
-      writeFileSync(shim, `#!/bin/sh\nexec ${sh(process.execPath)} ${sh(bin)} launch --kind=${kind} ${sh(real)} "$@"\n`);
+      writingFile(shim, () => writeFileSync(shim, `#!/bin/sh\nexec ${sh(process.execPath)} ${sh(bin)} launch --kind=${kind} ${sh(real)} "$@"\n`));
       chmodSync(shim, 0o755);
     }
     const r = await runProcess(args[0]!, args.slice(1), {

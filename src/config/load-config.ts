@@ -1,12 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RULES_BY_ID } from '../rules/index.js';
 import { ConfigError, defaultConfig, validateConfig, type ResolvedConfig } from './schema.js';
 import { importModule } from '../import-module.js';
 import { privateDir } from '../cache-files.js';
 import { writeAtomically } from '../files/write-atomically.js';
+import { distrust } from './trust.js';
 
 export const MODULE_NAME = 'hvci';
 
@@ -39,24 +41,53 @@ export async function loadConfig(cwd: string, explicitPath?: string): Promise<Re
   const filepath = explicitPath ? resolve(cwd, explicitPath) : findConfigFile(cwd);
   if (!filepath) return defaultConfig(cwd);
   if (!existsSync(filepath)) throw new ConfigError(filepath, '', 'config file not found');
+  if (explicitPath) {
+    const why = distrust(filepath);
+    if (why) throw refused(filepath, `it ${why}`);
+  }
   const raw = await loadConfigFile(filepath);
   return validateConfig(raw, filepath, dirname(filepath), KNOWN_RULES);
 }
 
-/** The nearest config file from cwd up to the directory holding package.json or .git. */
+/**
+ * The nearest config file from cwd up to the project root (the directory holding
+ * package.json or .git), the home directory, or a directory others can write to, whichever
+ * comes first: the search never climbs into such a directory (./trust.ts). A config found
+ * that others could have written (the file, or the directory it was found in) is refused.
+ */
 export function findConfigFile(cwd: string): string | undefined {
   let dir = resolve(cwd);
+  const home = homeDir();
   for (;;) {
     for (const name of SEARCH_PLACES) {
       const candidate = join(dir, name);
       if (!existsSync(candidate)) continue;
-      if (name !== 'package.json' || packageJsonHasKey(candidate)) return candidate;
+      if (name !== 'package.json' || packageJsonHasKey(candidate)) {
+        const fileWhy = distrust(candidate);
+        if (fileWhy) throw refused(candidate, `it ${fileWhy}`);
+        const dirWhy = distrust(dir);
+        if (dirWhy) throw refused(candidate, `its directory ${dir} ${dirWhy}`);
+        return candidate;
+      }
     }
     if (existsSync(join(dir, 'package.json')) || existsSync(join(dir, '.git'))) return undefined;
+    if (dir === home) return undefined;
     const parent = dirname(dir);
-    if (parent === dir) return undefined;
+    if (parent === dir || distrust(parent)) return undefined;
     dir = parent;
   }
+}
+
+function homeDir(): string | undefined {
+  try {
+    return resolve(homedir());
+  } catch {
+    return undefined;
+  }
+}
+
+function refused(file: string, why: string): ConfigError {
+  return new ConfigError(file, '', `not used: ${why}, so someone else may have written it (make it yours and writable by you alone, or remove it)`);
 }
 
 function packageJsonHasKey(path: string): boolean {
@@ -126,6 +157,24 @@ async function loadWithCosmiconfig(filepath: string): Promise<unknown> {
   return config;
 }
 
+/** The last line of a cached config's JavaScript: the SHA-256 of what precedes it. */
+const CACHE_STAMP = '// hvci-build config cache sha256:';
+
+/**
+ * Whether a cached config is whole: a damaged one (a full disk, a crash, an edit) is made
+ * again from the config, never reported as the user's error.
+ */
+function cacheIsWhole(file: string, stamp: (code: string) => string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return false;
+  }
+  const at = text.lastIndexOf(`\n${CACHE_STAMP}`);
+  return at >= 0 && text.slice(at) === stamp(text.slice(0, at));
+}
+
 /**
  * A .ts config costs a TypeScript load (~300 ms) through cosmiconfig. A config
  * with no runtime imports (type-only imports are erased) is transpiled once
@@ -141,7 +190,8 @@ async function loadTsConfig(filepath: string): Promise<unknown> {
   const cacheDir = privateDir('hvci-build-config-cache');
   if (!cacheDir) return loadWithCosmiconfig(filepath);
   const cached = join(cacheDir, `${key}.mjs`);
-  if (!existsSync(cached)) {
+  const stamp = (code: string): string => `\n${CACHE_STAMP}${createHash('sha256').update(code).digest('hex')}\n`;
+  if (!cacheIsWhole(cached, stamp)) {
     let code: string;
     let syntaxError: string | undefined;
     try {
@@ -166,7 +216,7 @@ async function loadTsConfig(filepath: string): Promise<unknown> {
     if (!/\bexport\s+default\b/.test(code)) throw new ConfigError(filepath, '', 'has no default export (export default { ... })');
     if (/^\s*import[\s{*'"]|\bimport\s*\(|\brequire\s*\(/m.test(code)) return loadWithCosmiconfig(filepath);
     try {
-      writeAtomically(cached, code);
+      writeAtomically(cached, code + stamp(code));
     } catch {
       return loadWithCosmiconfig(filepath);
     }

@@ -1,4 +1,4 @@
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 
 /**
  * Writes `file` under a temporary name, then renames it: a reader never sees half a file,
@@ -12,11 +12,41 @@ export function writeAtomically(file: string, data: string | Uint8Array): void {
     writeFileSync(tmp, data);
     renameSync(tmp, file);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never written
-    }
+    removeQuietly(tmp);
+    throw err;
+  }
+}
+
+/** Removes a file if it is there. */
+export function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // not there
+  }
+}
+
+/**
+ * Writes a report the user named: atomically (a full disk leaves no truncated report, and
+ * removes the previous one rather than let it pass for this run's), into the file a symbolic
+ * link points at, and straight into what is not a regular file (/dev/stdout, a pipe), which
+ * cannot be renamed over.
+ */
+export function writeOutputFile(file: string, data: string | Uint8Array): void {
+  let target = file;
+  let special = false;
+  try {
+    special = !statSync(file).isFile();
+    if (!special) target = realpathSync(file);
+  } catch {
+    // not there yet
+  }
+  // Never renamed over: a device or a pipe must stay what it is.
+  if (special) return writeFileSync(file, data);
+  try {
+    writeAtomically(target, data);
+  } catch (err) {
+    removeQuietly(target);
     throw err;
   }
 }

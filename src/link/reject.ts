@@ -1,4 +1,4 @@
-import { renameSync, rmSync } from 'node:fs';
+import { lstatSync, renameSync, rmSync } from 'node:fs';
 
 export const REJECTED_SUFFIX = '.rejected';
 
@@ -21,4 +21,20 @@ export function rejectImage(path: string, mode: 'rename' | 'delete'): string | u
     rmSync(path, { force: true });
     return undefined;
   }
+}
+
+/**
+ * After a link that failed or was interrupted, whatever file is at the output path was not
+ * validated (a linker killed mid-write leaves a fragment; a failed one may leave an older
+ * image): it goes where a rejected image goes, as make's .DELETE_ON_ERROR would have it.
+ * Returns undefined when there was nothing, else where it went ('deleted' when deleted).
+ */
+export function setAsideUnvalidated(path: string, mode: 'rename' | 'delete'): string | undefined {
+  try {
+    const st = lstatSync(path);
+    if (!st.isFile() && !st.isSymbolicLink()) return undefined;
+  } catch {
+    return undefined;
+  }
+  return rejectImage(path, mode) ?? 'deleted';
 }

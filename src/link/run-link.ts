@@ -12,7 +12,10 @@ import { resolveTool } from '../toolchain/resolve-tool.js';
 import { hasOption, lastOption, readLinkArgs } from './args.js';
 import { linkOutputPath } from './output-path.js';
 import { applyLinkPolicy } from './policy.js';
-import { rejectImage } from './reject.js';
+import { lockOutput } from './output-lock.js';
+import { receivedSignal, signalExitCode } from '../process/signals.js';
+import { writingFile } from '../cli/errors.js';
+import { rejectImage, setAsideUnvalidated } from './reject.js';
 
 export interface LinkOutcome {
   exitCode: number;
@@ -27,6 +30,10 @@ export interface LinkOutcome {
   rejected: boolean;
   /** The link succeeded but its image is not where lld-link's naming rules put it: nothing was checked. */
   missingOutput?: boolean;
+  /** The signal that interrupted the link: the image, if any, was not validated. */
+  interrupted?: NodeJS.Signals;
+  /** The link failed or was interrupted and left a file at the output path: where it went ('deleted' if deleted). */
+  setAside?: string;
 }
 
 export interface LinkContext {
@@ -35,6 +42,8 @@ export interface LinkContext {
   config: ResolvedConfig;
   /** The real lld-link, when the caller knows it (launcher form). */
   linker?: string;
+  /** Told once when another link of the same output holds its lock. */
+  onWait?: (output: string, holder: string) => void;
 }
 
 // Past this many characters of arguments, pass them in a response file.
@@ -73,13 +82,37 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
   // Their contents are in the command line now; lld-link must not add them twice.
   delete env.LINK;
   delete env._LINK_;
-  const linked = await runTool(linker, policy.args, ctx.cwd, env);
-  if (linked !== 0) {
-    outcome.exitCode = linked;
-    return outcome;
-  }
   const output = linkOutputPath(readLinkArgs(policy.args), ctx.cwd);
   outcome.output = output;
+  // Link, validate and move aside under one lock: a concurrent link of the same output must not
+  // validate (or move aside) this link's image as its own (output-lock.ts).
+  const lock = output ? await lockOutput(output, (holder) => ctx.onWait?.(output, holder)) : undefined;
+  try {
+    return await linkAndValidate(outcome, linker, policy.args, env, ctx);
+  } finally {
+    lock?.release();
+  }
+}
+
+/** Links, then validates the image; or moves aside what a failed or interrupted link left. */
+async function linkAndValidate(outcome: LinkOutcome, linker: string, args: string[], env: NodeJS.ProcessEnv, ctx: LinkContext): Promise<LinkOutcome> {
+  const output = outcome.output;
+  const early = receivedSignal();
+  if (early) {
+    // Stopped before linking (maybe waiting for another link's lock): the output is not ours to touch.
+    outcome.interrupted = early;
+    outcome.exitCode = signalExitCode(early);
+    return outcome;
+  }
+  const linked = await runTool(linker, args, ctx.cwd, env);
+  const signal = receivedSignal();
+  if (linked !== 0 || signal) {
+    if (signal) outcome.interrupted = signal;
+    outcome.exitCode = signal ? signalExitCode(signal) : linked;
+    // Nothing unvalidated may stay where make or ninja would take it as up to date.
+    if (output) outcome.setAside = setAsideUnvalidated(output, ctx.config.link.rejected);
+    return outcome;
+  }
   if (!output || !existsSync(output)) {
     outcome.missingOutput = true;
     outcome.exitCode = 2;
@@ -105,14 +138,14 @@ async function runTool(tool: string, args: string[], cwd: string, env: NodeJS.Pr
   const length = args.reduce((n, a) => n + a.length + 1, 0);
   let dir: string | undefined;
   let finalArgs = args;
-  if (length > MAX_COMMAND_LINE) {
-    // A private directory per link, so parallel links never share a file.
-    dir = mkdtempSync(join(tmpdir(), 'hvci-link-'));
-    const rsp = join(dir, 'link.rsp');
-    writeFileSync(rsp, args.map(quoteGnu).join('\n'));
-    finalArgs = ['--rsp-quoting=posix', `@${rsp}`];
-  }
   try {
+    if (length > MAX_COMMAND_LINE) {
+      // A private directory per link, so parallel links never share a file.
+      dir = writingFile(tmpdir(), () => mkdtempSync(join(tmpdir(), 'hvci-link-')));
+      const rsp = join(dir, 'link.rsp');
+      writingFile(rsp, () => writeFileSync(rsp, args.map(quoteGnu).join('\n')));
+      finalArgs = ['--rsp-quoting=posix', `@${rsp}`];
+    }
     return (await runProcess(tool, finalArgs, { cwd, env, stdio: 'inherit' })).exitCode;
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });

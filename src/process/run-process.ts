@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
+import { forwardSignalsTo, receivedSignal, signalExitCode } from './signals.js';
 
 /**
  * Runs a child process with node:child_process rather than execa: the link
@@ -26,22 +26,33 @@ export class SpawnError extends Error {
   }
 }
 
+/**
+ * Runs a tool and waits for it. A signal the wrapper receives meanwhile is passed on (see
+ * signals.ts); once one was received, no new tool starts: the result is the signal's exit code.
+ */
 export function runProcess(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+  const pending = receivedSignal();
+  if (pending) return Promise.resolve({ exitCode: signalExitCode(pending), stdout: '', stderr: '' });
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env,
       stdio: options.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
     });
+    const forget = forwardSignalsTo(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
     child.stderr?.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e: NodeJS.ErrnoException) => reject(new SpawnError(command, e.code ?? e.message)));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      forget();
+      reject(new SpawnError(command, e.code ?? e.message));
+    });
     child.on('close', (code, signal) => {
+      forget();
       resolve({
         // A tool killed by a signal failed: report it as the shell does, 128 + signal number.
-        exitCode: code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1),
+        exitCode: code ?? (signal ? signalExitCode(signal) : 1),
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       });
