@@ -1,13 +1,8 @@
 import type { Finding } from './findings.js';
+import { FINDINGS_PER_RULE } from './limits.js';
 import type { Detection } from './rules/types.js';
 
-/**
- * Findings of one rule kept for one file. A hostile image can hold millions of
- * problems of one kind (2 million straddling relocations fit in 4 MB); listing
- * them all makes reports of hundreds of megabytes that no reader uses, so the
- * rest are counted in one `skipped-check` note instead.
- */
-export const FINDINGS_PER_RULE = 100;
+export { FINDINGS_PER_RULE } from './limits.js';
 
 /**
  * Keeps the first FINDINGS_PER_RULE findings of each rule (in place, order kept)

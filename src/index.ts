@@ -7,7 +7,7 @@ export { RULES, RULES_BY_ID, type Rule, type RuleMeta } from './rules/index.js';
 export { loadConfig, findConfigFile } from './config/load-config.js';
 export { defineConfig } from './config/define-config.js';
 export { ConfigError, type HvciConfig, type ResolvedConfig } from './config/schema.js';
-export { parseWindowsVersion } from './config/windows-version.js';
+export { parseWindowsVersion } from './windows-version.js';
 export { makeReport, exitCodeFor } from './report/summary.js';
 export { loadReporter, FORMATS, type Format } from './report/index.js';
 export type { CheckReport, Summary, ReportOptions, Reporter } from './report/types.js';

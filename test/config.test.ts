@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/toolchain.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { ConfigError } from '../src/config/schema.js';
-import { parseWindowsVersion } from '../src/config/windows-version.js';
+import { parseWindowsVersion } from '../src/windows-version.js';
 import { buildFixture } from './fixtures/build.js';
 import { runCli } from './helpers/cli.js';
 
@@ -44,6 +44,20 @@ describe('loading', () => {
     const c = await loadConfig(dir);
     expect(c.minWindowsBuild).toBe(14393);
     expect(c.rules).toEqual({ 'affected-ddi-import': 'off' });
+  });
+
+  it("the README's defineConfig form is cached as plain JavaScript, as a type-only config is (no cosmiconfig, no TypeScript per run)", async () => {
+    const dir = project({
+      'hvci.config.ts': "import { defineConfig } from 'hvci-build';\nexport default defineConfig({ rules: { 'nx-compat': 'off' } });\n",
+    });
+    // No node_modules/hvci-build here: the cached JavaScript must not import the package.
+    const tmp = tempDir('define-config-tmp');
+    const check = await runCli(['check', '--no-callsites', '--format', 'json', join(dir, 'hvci.config.ts')], { cwd: dir, env: { TMPDIR: tmp } });
+    expect(check.stderr).not.toMatch(/config error/);
+    const cacheDir = join(tmp, `hvci-build-config-cache-${process.getuid?.() ?? 0}`);
+    const cached = readdirSync(cacheDir).filter((f) => f.endsWith('.mjs'));
+    expect(cached).toHaveLength(1);
+    expect(readFileSync(join(cacheDir, cached[0]!), 'utf8')).toMatch(/const defineConfig = \(config\) => config;/);
   });
 
   it('finds the config in a parent directory up to the project root', async () => {

@@ -12,7 +12,7 @@ import { parseHeaders } from '../src/pe/headers.js';
 import { parseImports } from '../src/pe/imports.js';
 import { walkRelocations } from '../src/pe/relocations.js';
 import { bufferSource } from '../src/pe/source.js';
-import { escapeControls, escapeInvalidUtf8 } from '../src/report/escape.js';
+import { escapeControls, escapeInvalidUtf8 } from '../src/escape.js';
 import { githubReporter } from '../src/report/github.js';
 import { makeReport } from '../src/report/summary.js';
 import { textReporter } from '../src/report/text.js';

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ccInjectedFlags } from '../cc/run-cc.js';
 import { runProcess } from '../process/run-process.js';
-import type { BuildConfig } from './build-config.js';
+import type { BuildConfig } from '../config/build-section.js';
 import { parseDepfile } from './depfile.js';
 import { StepError } from './import-libs.js';
 import { isStale, stampAll, type BuildState } from './state.js';

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { runProcess } from '../process/run-process.js';
-import type { Arch } from './build-config.js';
+import type { Arch } from '../config/build-section.js';
 import { isStale, stampAll, type BuildState } from './state.js';
 import { TARGETS } from './targets.js';
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeAtomically } from '../files/write-atomically.js';
-import { writingFile } from '../cli/errors.js';
+import { writingFile } from '../files/write-error.js';
 
 /** What a step was built from: its command and the size and time of every input. */
 export interface StepRecord {

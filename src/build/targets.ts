@@ -1,4 +1,4 @@
-import type { Arch } from './build-config.js';
+import type { Arch } from '../config/build-section.js';
 
 /** Per architecture: clang's target triple, lld-link's /machine, llvm-dlltool's -m. */
 export const TARGETS: Readonly<Record<Arch, { triple: string; machine: string; dlltool: string }>> = {

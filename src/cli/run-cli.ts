@@ -1,5 +1,5 @@
 import { ConfigError } from '../config/schema.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT, UsageError, WriteError } from './errors.js';
 import { MAIN_HELP } from './help.js';
 
 /** A command: its arguments in, its exit code out. */
@@ -35,7 +35,7 @@ async function dispatch(argv: string[], commands: Readonly<Record<string, Comman
 }
 
 function reportError(err: unknown): number {
-  if (err instanceof UsageError) {
+  if (err instanceof UsageError || err instanceof WriteError) {
     process.stderr.write(`hvci-build: ${err.message}\n`);
     return EXIT.input;
   }

@@ -175,6 +175,9 @@ function cacheIsWhole(file: string, stamp: (code: string) => string): boolean {
   return at >= 0 && text.slice(at) === stamp(text.slice(0, at));
 }
 
+/** `import { defineConfig } from 'hvci-build';` as TypeScript emits it, alone on its line. */
+const DEFINE_CONFIG_IMPORT = /^import\s*\{\s*defineConfig\s*\}\s*from\s*['"]hvci-build['"];?[ \t]*$/m;
+
 /**
  * A .ts config costs a TypeScript load (~300 ms) through cosmiconfig. A config
  * with no runtime imports (type-only imports are erased) is transpiled once
@@ -214,6 +217,9 @@ async function loadTsConfig(filepath: string): Promise<unknown> {
     }
     if (syntaxError) throw new ConfigError(filepath, '', `cannot load: ${syntaxError}`);
     if (!/\bexport\s+default\b/.test(code)) throw new ConfigError(filepath, '', 'has no default export (export default { ... })');
+    // defineConfig is the identity: its import from hvci-build (the README's form) needs no
+    // module at all, so such a config is cached like a type-only one (1 s -> 0.07 s a run).
+    code = code.replace(DEFINE_CONFIG_IMPORT, 'const defineConfig = (config) => config;');
     if (/^\s*import[\s{*'"]|\bimport\s*\(|\brequire\s*\(/m.test(code)) return loadWithCosmiconfig(filepath);
     try {
       writeAtomically(cached, code + stamp(code));

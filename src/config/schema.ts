@@ -1,7 +1,7 @@
 import type { SeveritySetting } from '../findings.js';
 import { ConfigError } from './config-error.js';
-import { validateBuildConfig, type BuildConfig } from '../build/build-config.js';
-import { parseWindowsVersion, WINDOWS_VERSION_FORMS } from './windows-version.js';
+import { validateBuildConfig, type BuildConfig } from './build-section.js';
+import { parseWindowsVersion, WINDOWS_VERSION_FORMS } from '../windows-version.js';
 
 /** The `hvci` configuration, as users write it. */
 export interface HvciConfig {

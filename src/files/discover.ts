@@ -4,7 +4,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { peSignature } from './pe-signature.js';
 import { fileKind } from './regular-file.js';
 import { toRegExp } from './glob.js';
-import { escapeInvalidUtf8 } from '../report/escape.js';
+import { escapeInvalidUtf8 } from '../escape.js';
 import { importModule } from '../import-module.js';
 
 export interface DiscoverOptions {

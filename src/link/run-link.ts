@@ -14,7 +14,7 @@ import { linkOutputPath } from './output-path.js';
 import { applyLinkPolicy } from './policy.js';
 import { lockOutput } from './output-lock.js';
 import { receivedSignal, signalExitCode } from '../process/signals.js';
-import { writingFile } from '../cli/errors.js';
+import { writingFile } from '../files/write-error.js';
 import { rejectImage, setAsideUnvalidated } from './reject.js';
 
 export interface LinkOutcome {

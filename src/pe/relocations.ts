@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import { FINDINGS_PER_RULE } from '../findings-cap.js';
+import { FINDINGS_PER_RULE } from '../limits.js';
 import {
   DIR_BASERELOC,
   IMAGE_FILE_RELOCS_STRIPPED,

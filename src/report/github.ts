@@ -1,5 +1,5 @@
 import type { Severity } from '../findings.js';
-import { escapeControls } from './escape.js';
+import { escapeControls } from '../escape.js';
 import { displayPath } from './paths.js';
 import type { Reporter } from './types.js';
 

@@ -1,7 +1,7 @@
 import { RELOC_TYPE_NAMES } from '../pe/constants.js';
 import { hex } from '../pe/errors.js';
 import { sectionForRva } from '../pe/headers.js';
-import { WINDOWS_1703_BUILD } from '../config/windows-version.js';
+import { WINDOWS_1703_BUILD } from '../windows-version.js';
 import type { Rule } from './types.js';
 
 export const straddlingReloc: Rule = {

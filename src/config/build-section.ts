@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/config-error.js';
+import { ConfigError } from './config-error.js';
 
 export type Arch = 'x64' | 'x86' | 'arm64';
 
