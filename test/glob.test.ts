@@ -20,5 +20,8 @@ describe('the build glob', () => {
     expect(rel(['./src/*.c'])).toEqual(['src/c.c']);
     expect(toRegExp('src/?.c').test('src/c.c')).toBe(true);
     expect(toRegExp('src/?.c').test('src/cc.c')).toBe(false);
+    // globby's dialect (picomatch) in full: classes and extglobs, as `check` and `ignore` read them.
+    expect(rel(['src/[cd].c'])).toEqual(['src/c.c']);
+    expect(rel(['src/**/!(e).c'])).toEqual(['src/c.c', 'src/deep/d.c']);
   });
 });

@@ -197,8 +197,14 @@ async function loadTsConfig(filepath: string): Promise<unknown> {
   if (!cacheIsWhole(cached, stamp)) {
     let code: string;
     let syntaxError: string | undefined;
+    let ts: typeof import('typescript');
     try {
-      const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+      ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+    } catch {
+      // TypeScript is an optional peer dependency: only .ts configs need it.
+      throw new ConfigError(filepath, '', 'is TypeScript, and the typescript package is not installed: npm install --save-dev typescript (or use hvci.config.mjs or .json)');
+    }
+    try {
       const diagnostics: import('typescript').Diagnostic[] = [];
       const result = ts.transpileModule(source.toString('utf8'), {
         reportDiagnostics: true,
