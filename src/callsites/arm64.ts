@@ -44,6 +44,7 @@ export const ARM64: Machine = {
   // Parameters 8 and later are at [sp], [sp + 8], ...; br (tail call) leaves sp as it is.
   stackArg: (i) => 8 * (i - 8),
   calleeArea: 0,
+  regCount: 32,
 };
 
 const sext = (v: number, bits: number): number => (v << (32 - bits)) >> (32 - bits);

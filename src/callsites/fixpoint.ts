@@ -63,7 +63,7 @@ export function solve(insns: readonly Insn[], blocks: readonly Block[], f: Image
     }
     if (b === J) continue;
     let state: State;
-    if (isEntry[b]) state = entryState();
+    if (isEntry[b]) state = entryState(f.machine.regCount);
     else {
       const reached: State[] = [];
       for (const p of preds[b]!) {
@@ -100,5 +100,5 @@ export function solve(insns: readonly Insn[], blocks: readonly Block[], f: Image
       }
     }
   }
-  return Array.from(ins, (s) => s ?? entryState());
+  return Array.from(ins, (s) => s ?? entryState(f.machine.regCount));
 }

@@ -118,9 +118,10 @@ export function apply(state: State, insn: Insn, f: ImageFacts, callee: Callee | 
   // A callee given a pointer into the frame (in a register or stack argument) may write
   // anywhere in it; callee-saved registers holding frame pointers are not given to it.
   let frameShared = state.escaped;
-  for (let r = 0; r < 32 && !frameShared; r++) frameShared = state.regs[r]!.k === V_STACK && (m.volatile & bit(r)) !== 0;
+  const n = state.regs.length;
+  for (let r = 0; r < n && !frameShared; r++) frameShared = state.regs[r]!.k === V_STACK && (m.volatile & bit(r)) !== 0;
   if (!frameShared) for (const e of state.stack.values()) if (e.v.k === V_STACK) frameShared = true;
-  for (let r = 0; r < 32; r++) if (m.volatile & bit(r)) state.regs[r] = AFTER_CALL;
+  for (let r = 0; r < n; r++) if (m.volatile & bit(r)) state.regs[r] = AFTER_CALL;
   if (frameShared) state.fpStack.clear();
   if (m.calleeArea === undefined || frameShared) {
     // x86: a stdcall callee pops its arguments, by an amount not known here.
@@ -138,7 +139,7 @@ function rebase(state: State, at: number): void {
   state.sp = 0;
   state.frame = at;
   state.escaped = false;
-  for (let r = 0; r < 32; r++) if (state.regs[r]!.k === V_STACK && state.regs[r]!.a !== undefined) state.regs[r] = STACK;
+  for (let r = 0; r < state.regs.length; r++) if (state.regs[r]!.k === V_STACK && state.regs[r]!.a !== undefined) state.regs[r] = STACK;
 }
 
 /** A register's value; sp is a frame pointer at the current offset. */
@@ -154,7 +155,7 @@ function frameOffset(state: State, m: Machine, base: number, disp: number, index
 }
 
 function setReg(state: State, m: Machine, r: number, v: Val, at: number): void {
-  if (r < 0 || r >= 32) return;
+  if (r < 0 || r >= state.regs.length) return;
   if (r === m.sp) {
     rebase(state, at);
     return;
@@ -254,7 +255,7 @@ function applyEffect(state: State, e: Effect, at: number, f: ImageFacts): void {
       rebase(state, at);
       return;
     case 'clobber':
-      for (let r = 0; r < 32; r++) if (e.mask & bit(r)) setReg(state, m, r, NOT_FOLLOWED, at);
+      for (let r = 0; r < state.regs.length; r++) if (e.mask & bit(r)) setReg(state, m, r, NOT_FOLLOWED, at);
       return;
   }
 }

@@ -136,6 +136,8 @@ export interface Machine {
    * when a call changes sp by an amount the analysis does not know (x86 stdcall pops its arguments).
    */
   calleeArea: number | undefined;
+  /** General registers the state follows: 16 on x86 and x64, 32 on ARM64. */
+  regCount: 16 | 32;
 }
 
 /** Decodes a region of code into Insn records. `budget.left` counts instructions still allowed. */

@@ -38,8 +38,8 @@ export interface State {
   escaped: boolean;
 }
 
-export function entryState(): State {
-  return { regs: new Array<Val>(32).fill(NOT_SET), frame: -1, sp: 0, stack: new Map(), fpStack: new Map(), escaped: false };
+export function entryState(regCount: number): State {
+  return { regs: new Array<Val>(regCount).fill(NOT_SET), frame: -1, sp: 0, stack: new Map(), fpStack: new Map(), escaped: false };
 }
 
 export function cloneState(s: State): State {
@@ -62,24 +62,21 @@ export function sameVal(a: Val, b: Val): boolean {
   }
 }
 
-/** One value for several paths: theirs when all agree; the import, from several loads; else unknown. */
-function joinVal(vals: readonly Val[]): Val {
-  const first = vals[0]!;
-  let same = true;
-  let sameTarget = true;
-  for (let i = 1; i < vals.length; i++) {
-    const v = vals[i]!;
-    if (!sameVal(first, v)) {
-      same = false;
-      if (!((first.k === V_SLOT || first.k === V_ADDR) && v.k === first.k && v.a === first.a)) sameTarget = false;
-    }
-  }
-  if (same) return first;
+/** One value for two paths: theirs when they agree; the import, from several loads; else unknown. */
+function join2(a: Val, b: Val): Val {
+  if (sameVal(a, b)) return a;
   // The same import (or address) loaded on two paths: keep it, from "several" loads.
-  if (sameTarget) return { k: first.k, a: first.a, src: -2 };
-  if (vals.every((v) => v.k === V_UNKNOWN)) return first;
-  if (vals.every((v) => v.k === V_STACK)) return STACK;
+  if ((a.k === V_SLOT || a.k === V_ADDR) && b.k === a.k && b.a === a.a) return a.src === -2 ? a : { k: a.k, a: a.a, src: -2 };
+  if (a.k === V_UNKNOWN && b.k === V_UNKNOWN) return a;
+  if (a.k === V_STACK && b.k === V_STACK) return STACK;
   return DIFFERS;
+}
+
+/** One value for several paths (the pairwise join, which is associative for these values). */
+function joinVal(vals: readonly Val[]): Val {
+  let v = vals[0]!;
+  for (let i = 1; i < vals.length; i++) v = join2(v, vals[i]!);
+  return v;
 }
 
 function joinMaps(maps: readonly Map<number, StackEntry>[]): Map<number, StackEntry> {
@@ -108,7 +105,11 @@ function joinMaps(maps: readonly Map<number, StackEntry>[]): Map<number, StackEn
 export function joinStates(states: readonly State[], id: number): State {
   if (states.length === 1) return cloneState(states[0]!);
   const first = states[0]!;
-  const regs = first.regs.map((_, r) => joinVal(states.map((s) => s.regs[r]!)));
+  const regs = first.regs.slice();
+  for (let i = 1; i < states.length; i++) {
+    const other = states[i]!.regs;
+    for (let r = 0; r < regs.length; r++) if (regs[r] !== other[r]) regs[r] = join2(regs[r]!, other[r]!);
+  }
   const sameFrame = states.every((s) => s.frame === first.frame && s.sp === first.sp);
   const out: State = {
     regs,
@@ -120,7 +121,7 @@ export function joinStates(states: readonly State[], id: number): State {
   };
   if (!sameFrame) {
     // Pointers into the frame keep pointing into it, at offsets no longer comparable with sp.
-    for (let r = 0; r < 32; r++) if (regs[r]!.k === V_STACK && regs[r]!.a !== undefined) regs[r] = STACK;
+    for (let r = 0; r < regs.length; r++) if (regs[r]!.k === V_STACK && regs[r]!.a !== undefined) regs[r] = STACK;
   }
   return out;
 }
@@ -136,7 +137,7 @@ function sameMap(a: Map<number, StackEntry>, b: Map<number, StackEntry>): boolea
 
 export function sameState(a: State, b: State): boolean {
   if (a.frame !== b.frame || a.sp !== b.sp || a.escaped !== b.escaped) return false;
-  for (let r = 0; r < 32; r++) if (!sameVal(a.regs[r]!, b.regs[r]!)) return false;
+  for (let r = 0; r < a.regs.length; r++) if (!sameVal(a.regs[r]!, b.regs[r]!)) return false;
   return sameMap(a.stack, b.stack) && sameMap(a.fpStack, b.fpStack);
 }
 

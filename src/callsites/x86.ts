@@ -48,6 +48,7 @@ export const X64: Machine = {
   // leaves the return address at [rsp].
   stackArg: (i, tail) => 8 * i + (tail ? 8 : 0),
   calleeArea: 0x20,
+  regCount: 16,
 };
 
 export const X86: Machine = {
@@ -59,6 +60,7 @@ export const X86: Machine = {
   // stdcall: every parameter on the stack, the first at [esp].
   stackArg: (slot, tail) => 4 * slot + (tail ? 4 : 0),
   calleeArea: undefined,
+  regCount: 16,
 };
 
 // iced's Register enum: AL..R15L = 1..20 (AH, CH, DH, BH at 5..8), AX..R15W = 21..36,

@@ -59,7 +59,8 @@ export async function discoverFiles(inputs: readonly string[], options: Discover
       out.push(f);
     }
   };
-  const ignore = [...ALWAYS_IGNORED, ...options.ignore].map(toRegExp);
+  // Compiled on the first directory search: a check of named files never loads the matcher.
+  let ignore: RegExp[] | undefined;
   for (const input of inputs) {
     const abs = resolve(options.cwd, input);
     let kind: string | undefined;
@@ -71,6 +72,7 @@ export async function discoverFiles(inputs: readonly string[], options: Discover
     if (kind === 'regular file') {
       add({ path: abs });
     } else if (kind === 'directory') {
+      ignore ??= [...ALWAYS_IGNORED, ...options.ignore].map(toRegExp);
       for (const f of searchDirectory(abs, options.ignoreBase, ignore)) add(f);
     } else if (kind !== undefined) {
       throw new NotRegularFileError(input, kind);
