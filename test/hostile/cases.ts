@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { buildFixture } from '../fixtures/build.js';
 import { BIN } from '../helpers/cli.js';
-import { hostilePdbs, indirectJumps, manyPushes, namedSections, sharedImportTable, straddlingRelocations } from './generate.js';
+import { hostilePdbs, indirectJumps, manySlotsX86, manyPushes, namedSections, sharedImportTable, straddlingRelocations } from './generate.js';
 
 export interface Measured {
   exitCode: number | undefined;
@@ -155,6 +155,19 @@ function sharedImportsCase(descriptors: number, thunks: number): HostileCase {
 export const HOSTILE_CASES: HostileCase[] = [
   callsiteCase('call [slot] and 8,000 jmp rax', () => indirectJumps(8000)),
   callsiteCase('80,000 push rax in one block', () => manyPushes(80000)),
+  {
+    name: 'x86: 40,000 IAT slots and 1 MB of code',
+    setup: async (dir) => {
+      writeFileSync(join(dir, 'slots.sys'), manySlotsX86(40_000, 1 << 20));
+      return ['check', '-f', 'json', 'slots.sys'];
+    },
+    budget: { ms: 3000, mb: 250 },
+    verify: (r) => {
+      expectEqual('exit code', r.exitCode, 0);
+      const findings = (JSON.parse(r.stdout) as JsonReport).files[0]!.findings;
+      expectEqual('malformed findings', findings.filter((f) => f.rule === 'malformed').length, 0);
+    },
+  },
   sharedImportsCase(1600, 16000),
   sharedImportsCase(3200, 32000),
   straddlingCase('text'),

@@ -29,6 +29,8 @@ export interface PeSpec {
   entryRva?: number;
   characteristics?: number;
   dllCharacteristics?: number;
+  /** A PE32 x86 image (image base 0x10000) instead of PE32+ x64. */
+  pe32?: boolean;
 }
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
@@ -57,14 +59,18 @@ export function buildPe(spec: PeSpec): Buffer {
   b.writeUInt32LE(0x40, 0x3c);
   const pe = 0x40;
   b.write('PE\0\0', pe, 'latin1');
-  b.writeUInt16LE(0x8664, pe + 4);
+  const pe32 = spec.pe32 === true;
+  // PE32's optional header has 4-byte ImageBase and stack/heap fields: directories start 16 bytes earlier.
+  const dirs = pe32 ? 96 : 112;
+  b.writeUInt16LE(pe32 ? 0x14c : 0x8664, pe + 4);
   b.writeUInt16LE(spec.sections.length, pe + 6);
-  b.writeUInt16LE(240, pe + 20); // SizeOfOptionalHeader: 112 + 16 directories
-  b.writeUInt16LE(spec.characteristics ?? 0x22, pe + 22); // EXECUTABLE_IMAGE | LARGE_ADDRESS_AWARE
+  b.writeUInt16LE(dirs + 128, pe + 20); // SizeOfOptionalHeader: fixed part + 16 directories
+  b.writeUInt16LE(spec.characteristics ?? (pe32 ? 0x102 : 0x22), pe + 22); // EXECUTABLE_IMAGE | (32BIT_MACHINE or LARGE_ADDRESS_AWARE)
   const opt = pe + 24;
-  b.writeUInt16LE(0x20b, opt);
+  b.writeUInt16LE(pe32 ? 0x10b : 0x20b, opt);
   b.writeUInt32LE(spec.entryRva ?? rvas[0]!, opt + 16);
-  b.writeBigUInt64LE(0x140000000n, opt + 24);
+  if (pe32) b.writeUInt32LE(0x10000, opt + 28);
+  else b.writeBigUInt64LE(0x140000000n, opt + 24);
   b.writeUInt32LE(SECTION_ALIGN, opt + 32);
   b.writeUInt32LE(FILE_ALIGN, opt + 36);
   b.writeUInt16LE(10, opt + 40); // OS version
@@ -72,13 +78,13 @@ export function buildPe(spec: PeSpec): Buffer {
   b.writeUInt32LE(sizeOfImage, opt + 56);
   b.writeUInt32LE(HEADERS_SIZE, opt + 60);
   b.writeUInt16LE(1, opt + 68); // NATIVE
-  b.writeUInt16LE(spec.dllCharacteristics ?? 0x0160, opt + 70); // DYNAMIC_BASE | NX_COMPAT | HIGH_ENTROPY_VA
-  b.writeUInt32LE(16, opt + 108);
+  b.writeUInt16LE(spec.dllCharacteristics ?? (pe32 ? 0x0140 : 0x0160), opt + 70); // DYNAMIC_BASE | NX_COMPAT (| HIGH_ENTROPY_VA)
+  b.writeUInt32LE(16, opt + dirs - 4);
   for (const [index, [rva, size]] of Object.entries(spec.directories ?? {})) {
-    b.writeUInt32LE(rva, opt + 112 + Number(index) * 8);
-    b.writeUInt32LE(size, opt + 112 + Number(index) * 8 + 4);
+    b.writeUInt32LE(rva, opt + dirs + Number(index) * 8);
+    b.writeUInt32LE(size, opt + dirs + Number(index) * 8 + 4);
   }
-  let table = opt + 240;
+  let table = opt + dirs + 128;
   let raw = HEADERS_SIZE;
   spec.sections.forEach((s, i) => {
     b.write(s.name.slice(0, 8), table, 'latin1');
@@ -280,4 +286,37 @@ export function manyPushes(n: number): Buffer {
     b.writeUInt16LE(0xd0ff, 7 + n);
     return b;
   }, 7 + n + 2);
+}
+
+/**
+ * An x86 image with `slots` IAT entries, all naming ExAllocatePoolWithTag, and `codeBytes`
+ * of code that references none of them: the byte scan for their absolute addresses once
+ * cost slots x code bytes (40,000 slots and 1 MB of code: 4.2 s).
+ */
+export function manySlotsX86(slots: number, codeBytes: number): Buffer {
+  const rdataRva = sectionRva([codeBytes]);
+  const tableAt = 40;
+  const dllAt = tableAt + (slots + 1) * 4;
+  const nameAt = dllAt + 16;
+  return buildPe({
+    pe32: true,
+    sections: [
+      { name: '.text', characteristics: SCN_CODE, data: () => Buffer.alloc(codeBytes, 0x90) },
+      {
+        name: '.rdata',
+        characteristics: SCN_RDATA,
+        data: (rva) => {
+          const d = Buffer.alloc(nameAt + 2 + 22);
+          d.writeUInt32LE(rva + tableAt, 0); // OriginalFirstThunk
+          d.writeUInt32LE(rva + dllAt, 12); // Name
+          d.writeUInt32LE(rva + tableAt, 16); // FirstThunk
+          for (let k = 0; k < slots; k++) d.writeUInt32LE(rva + nameAt, tableAt + k * 4);
+          d.write('ntoskrnl.exe', dllAt, 'latin1');
+          d.write('ExAllocatePoolWithTag', nameAt + 2, 'latin1');
+          return d;
+        },
+      },
+    ],
+    directories: { 1: [rdataRva, 40], 12: [rdataRva + tableAt, (slots + 1) * 4] },
+  });
 }
