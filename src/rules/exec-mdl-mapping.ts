@@ -26,7 +26,9 @@ export const execMdlMapping: Rule = callSiteRule(
       'MmMapLockedPages always maps them executable. Microsoft\'s guidance is to always specify ' +
       'no-execute memory unless executable memory is explicitly required, and memory integrity ' +
       'expects no writable memory to become executable. Driver Verifier reports such a call as ' +
-      '"Execute Page Mapping" (bug check 0xC4, 0x2002) only when it runs.',
+      '"Execute Page Mapping" (bug check 0xC4, 0x2002) only when it runs. A mapping into user ' +
+      'space (AccessMode UserMode) is judged the same way: MdlMappingNoExecute applies to it too, and ' +
+      'the guidance asks for no-execute memory unless executable memory is explicitly required.',
     fix:
       'OR MdlMappingNoExecute into the priority: MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority | ' +
       'MdlMappingNoExecute). Replace MmMapLockedPages with MmMapLockedPagesSpecifyCache and ' +
