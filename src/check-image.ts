@@ -113,7 +113,12 @@ function check(input: string | Uint8Array, options: CheckOptions, path: string):
   const ctx: RuleContext = { minWindowsBuild: options.minWindowsBuild, callSites };
   for (const rule of enabled) for (const d of rule.check!(image, ctx)) emit(rule, d);
   const skipped = engineRule('skipped-check');
-  for (const what of image.skipped) emit(skipped, { args: { what } });
+  for (const part of image.skipped) {
+    const { reason, ...rest } = part;
+    const args: Record<string, ArgValue> = {};
+    for (const [k, v] of Object.entries(rest)) args[k] = k === 'rva' || k === 'size' || k === 'code' ? hex(v as number) : v;
+    emit(skipped, { messageId: reason, args });
+  }
   for (const part of callSites?.skipped ?? []) {
     if (part.reason === 'budget') {
       emit(skipped, { messageId: 'callsite-budget', args: { limit: part.limit.toLocaleString('en-US'), rva: hex(part.rva) } });

@@ -9,6 +9,7 @@ import { functionNames, readCodeView } from '../src/callsites/symbols.js';
 import { FINDINGS_PER_RULE, capFindings } from '../src/findings-cap.js';
 import type { Finding } from '../src/findings.js';
 import { parseHeaders } from '../src/pe/headers.js';
+import type { ParseSkip } from '../src/pe/image.js';
 import { parseImports } from '../src/pe/imports.js';
 import { walkRelocations } from '../src/pe/relocations.js';
 import { bufferSource } from '../src/pe/source.js';
@@ -35,7 +36,7 @@ describe('import descriptors sharing lookup tables', () => {
 
   it('reads a shared table once per descriptor that fits: 3 descriptors on one table of 10 give 3 modules, no note', () => {
     const bytes = sharedImportTable(3, 10);
-    const skipped: string[] = [];
+    const skipped: ParseSkip[] = [];
     const src = bufferSource(bytes);
     const modules = parseImports(src, parseHeaders(src), skipped);
     expect(modules.map((m) => m.functions.length)).toEqual([10, 10, 10]);
@@ -46,7 +47,7 @@ describe('import descriptors sharing lookup tables', () => {
   it('the budget is the file size over the thunk size: descriptors stop at the first one past it', () => {
     // 161,792 bytes hold 20,224 thunks: one table of 16,000 fits once, not twice.
     const src = bufferSource(sharedImportTable(1600, 16000));
-    const skipped: string[] = [];
+    const skipped: ParseSkip[] = [];
     const modules = parseImports(src, parseHeaders(src), skipped);
     expect(modules).toHaveLength(1);
     expect(modules[0]!.functions).toHaveLength(16000);

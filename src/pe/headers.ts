@@ -5,6 +5,7 @@ import {
   PE32PLUS_MAGIC,
 } from './constants.js';
 import { hex, malformed } from './errors.js';
+import type { ParseSkip } from './image.js';
 import type { RelocationSummary } from './relocations.js';
 import type { ByteSource } from './source.js';
 
@@ -249,13 +250,11 @@ export function parseHeaders(src: ByteSource): PeHeaders {
  * read (their types are machine-specific), and the note saying so. The header
  * and section rules still apply to it.
  */
-export function unsupportedMachine(h: PeHeaders): { relocations: RelocationSummary; note: string } | undefined {
+export function unsupportedMachine(h: PeHeaders): { relocations: RelocationSummary; note: ParseSkip } | undefined {
   if (h.machineChecked) return undefined;
   return {
     relocations: { blocks: 0, entries: 0, straddling: [], skipped: undefined },
-    note:
-      `machine ${h.machineName} (${hex(h.machine)}) is not supported: its base relocations and code were not ` +
-      'checked (hvci-build checks x64, x86, ARM64 and ARM images)',
+    note: { reason: 'machine', machine: h.machineName, code: h.machine },
   };
 }
 

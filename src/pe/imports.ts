@@ -1,3 +1,4 @@
+import type { ParseSkip } from './image.js';
 import { DIR_IMPORT } from './constants.js';
 import { hex, malformed } from './errors.js';
 import type { PeHeaders } from './headers.js';
@@ -34,7 +35,7 @@ const MAX_NAME = 4096;
  * size): past that, the remaining descriptors are not read and `skipped` gets a
  * note saying which.
  */
-export function parseImports(src: ByteSource, h: PeHeaders, skipped: string[] = []): ImportedModule[] {
+export function parseImports(src: ByteSource, h: PeHeaders, skipped: ParseSkip[] = []): ImportedModule[] {
   const dir = h.dataDirectories[DIR_IMPORT]!;
   if (dir.rva === 0 && dir.size === 0) return [];
   const start = locateRva(h, dir.rva);
@@ -70,10 +71,7 @@ export function parseImports(src: ByteSource, h: PeHeaders, skipped: string[] = 
     const firstThunk = d.readUInt32LE(16);
     if (nameRva === 0 && firstThunk === 0) {
       if (over !== undefined) {
-        skipped.push(
-          `imports of import descriptors ${over + 1} to ${i} (of ${i}) not checked: the descriptors name more imports than ` +
-            `a ${h.fileSize}-byte image can hold (${budget} thunks), so their lookup tables are shared or overlap`,
-        );
+        skipped.push({ reason: 'imports-budget', first: over + 1, last: i, fileSize: h.fileSize, thunks: budget });
       }
       break;
     }

@@ -34,7 +34,7 @@ export interface RelocationSummary {
   /** All straddling entries, counted (absent when the directory was not walked). */
   straddlingTotal?: number;
   /** Why the directory was not walked, when it was not. */
-  skipped: string | undefined;
+  skipped: { rva: number; size: number } | undefined;
 }
 
 /**
@@ -49,9 +49,7 @@ export function walkRelocations(src: ByteSource, h: PeHeaders): RelocationSummar
   if (dir.rva === 0 && dir.size === 0) return summary;
   if ((h.characteristics & IMAGE_FILE_RELOCS_STRIPPED) !== 0) {
     // The loader never applies relocations to such an image, so it ignores the directory.
-    summary.skipped =
-      `relocation directory (RVA ${hex(dir.rva)}, ${hex(dir.size)} bytes) not checked: ` +
-      'the image is marked RELOCS_STRIPPED, so the loader ignores it';
+    summary.skipped = { rva: dir.rva, size: dir.size };
     return summary;
   }
   const span = locateRva(h, dir.rva);

@@ -26,6 +26,12 @@ export const skippedCheck: Rule = {
     securitySeverity: 0.5,
     message: '{what}',
     messages: {
+      'relocs-stripped':
+        'relocation directory (RVA {rva}, {size} bytes) not checked: the image is marked RELOCS_STRIPPED, so the loader ignores it',
+      machine:
+        'machine {machine} ({code}) is not supported: its base relocations and code were not checked (hvci-build checks x64, x86, ARM64 and ARM images)',
+      'imports-budget':
+        'imports of import descriptors {first} to {last} (of {last}) not checked: the descriptors name more imports than a {fileSize}-byte image can hold ({thunks} thunks), so their lookup tables are shared or overlap',
       'callsite-budget':
         'call-site analysis stopped at its work limit ({limit} instructions, a limit for hostile images); calls from RVA {rva} on were not checked',
       'callsite-machine': 'calls in {machine} code are not analysed: the calls to {ddis} were not checked',
