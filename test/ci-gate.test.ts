@@ -180,7 +180,7 @@ describe('ESLint conventions', () => {
   });
 
   it('help <command> is <command> --help, and every help has the exit codes', async () => {
-    for (const command of ['check', 'build', 'rules', 'explain', 'run']) {
+    for (const command of ['check', 'build', 'rules', 'explain', 'run', 'init']) {
       const viaHelp = await runCli(['help', command]);
       const viaFlag = await runCli([command, '--help']);
       expect(viaHelp.exitCode, command).toBe(0);

@@ -101,3 +101,10 @@ export const EXPLAIN_HELP = `Usage: hvci-build explain <rule>
 Explains a rule: why it matters and how to fix what it finds.
 
 ${exitCodes(undefined)}`;
+
+export const INIT_HELP = `Usage: hvci-build init [dir] [--name NAME] [--force]
+
+Creates a driver project (config, source, header, .def, CMake files, CI workflow)
+that \`hvci-build build\` builds with no edits.
+
+${exitCodes(undefined)}`;
