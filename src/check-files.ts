@@ -31,11 +31,12 @@ const BATCH = 64;
 /** Checks files, directories (searched for PE images) and globs; returns findings as data. */
 export async function checkFiles(inputs: readonly string[], options: CheckFilesOptions = {}): Promise<CheckReport> {
   const cwd = options.cwd ?? process.cwd();
-  const found = await discoverFiles(inputs, {
+  const { files: found, empty, rejected } = await discoverFiles(inputs, {
     cwd,
     ignore: options.ignore ?? [],
     ignoreBase: options.ignoreBase ?? cwd,
   });
+  const search = { empty, rejected };
   const checkOptions: CheckOptions = {
     ...(options.rules ? { rules: options.rules } : {}),
     ...(options.strict !== undefined ? { strict: options.strict } : {}),
@@ -52,10 +53,10 @@ export async function checkFiles(inputs: readonly string[], options: CheckFilesO
   const results = useWorkers
     ? await checkInWorkers(paths, checkOptions, jobs, options.onProgress)
     : checkHere(paths, checkOptions, options.onProgress);
-  if (special.length === 0) return makeReport(results);
+  if (special.length === 0) return makeReport(results, search);
   const byPath = new Map<string, FileResult>(results.map((r) => [r.path, r]));
   for (const f of special) byPath.set(f.path, checkSpecial(f, checkOptions));
-  return makeReport(found.map((f) => byPath.get(f.path)!));
+  return makeReport(found.map((f) => byPath.get(f.path)!), search);
 }
 
 /**

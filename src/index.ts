@@ -10,6 +10,6 @@ export { ConfigError, type HvciConfig, type ResolvedConfig } from './config/sche
 export { parseWindowsVersion } from './windows-version.js';
 export { makeReport, exitCodeFor } from './report/summary.js';
 export { loadReporter, FORMATS, type Format } from './report/index.js';
-export type { CheckReport, Summary, ReportOptions, Reporter } from './report/types.js';
+export type { CheckReport, SearchOutcome, Summary, ReportOptions, Reporter } from './report/types.js';
 export { parseImage, type PeImage } from './pe/image.js';
 export { bufferSource, fileSource } from './pe/source.js';

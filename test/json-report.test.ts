@@ -23,7 +23,7 @@ function assertReportShape(doc: any): void {
       for (const k of ['rva', 'offset', 'length']) if (k in f) expect(Number.isInteger(f[k])).toBe(true);
     }
   }
-  expect(Object.keys(doc.summary).sort()).toEqual(['errors', 'files', 'notes', 'unchecked', 'warnings']);
+  expect(Object.keys(doc.summary).sort()).toEqual(['errors', 'files', 'notes', 'skippedRejected', 'unchecked', 'warnings']);
 }
 
 describe('JSON report', () => {

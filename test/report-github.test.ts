@@ -57,7 +57,7 @@ describe('GitHub Actions annotations', () => {
       checkImage(clean),
       checkImage(broken),
     ];
-    output = githubReporter(makeReport(files), { cwd, color: false, toolVersion: '1.2.3' });
+    output = githubReporter(makeReport(files), { cwd, color: false, toolVersion: '1.2.3', includeNotes: true });
   }, 300_000);
 
   afterAll(() => {
@@ -108,6 +108,20 @@ describe('GitHub Actions annotations', () => {
 
   it('the malformed file is an error on that file', () => {
     expect(output).toMatch(/^::error file=broken\.sys,title=hvci-build malformed::.+$/m);
+  });
+
+  it('notes are annotations only with includeNotes: the rest is the same', () => {
+    const noted = files.flatMap((f) => f.findings).filter((f) => f.severity === 'note');
+    expect(noted.length).toBeGreaterThan(0);
+    const without = githubReporter(makeReport(files), { cwd, color: false, toolVersion: '' });
+    expect(without).not.toMatch(/^::notice /m);
+    expect(without).toBe(
+      output
+        .split('\n')
+        .filter((l) => !l.startsWith('::notice '))
+        .join('\n'),
+    );
+    expect(output.split('\n').filter((l) => l.startsWith('::notice '))).toHaveLength(noted.length);
   });
 
   it('a clean file and an empty report print nothing', () => {

@@ -136,8 +136,9 @@ function checkAll(ws: Workspace): FileResult[] {
   return [p.clean, p.legacy, p.straddle, p.ddi, p.missing, p.truncated].map((path) => checkImage(path));
 }
 
-function render(ws: Workspace, files: FileResult[] = checkAll(ws)): { doc: any; text: string; findings: Finding[]; files: FileResult[] } {
-  const options: ReportOptions = { cwd: ws.cwd, color: false, toolVersion: '1.2.3' };
+/** With --include-notes: every finding a result, so the tests below see each of them. */
+function render(ws: Workspace, files: FileResult[] = checkAll(ws), includeNotes = true): { doc: any; text: string; findings: Finding[]; files: FileResult[] } {
+  const options: ReportOptions = { cwd: ws.cwd, color: false, toolVersion: '1.2.3', includeNotes };
   const text = sarifReporter(makeReport(files), options);
   return { doc: JSON.parse(text), text, findings: files.flatMap((f) => f.findings), files };
 }
@@ -358,5 +359,57 @@ describe('SARIF report', () => {
     expect(empty.runs[0].artifacts).toEqual([]);
     expect(empty.runs[0].tool.driver.version).toBe('dev');
     expect(empty.runs[0].tool.driver.semanticVersion).toBeUndefined();
+  });
+});
+
+describe('SARIF notes: listed, not alerted on', () => {
+  let tmp: string;
+  let ws: Workspace;
+  let doc: any;
+  let findings: Finding[];
+  let sarifPath: string;
+
+  beforeAll(async () => {
+    tmp = tempDir('sarif-notes');
+    ws = await makeWorkspace(join(tmp, 'a'));
+    let text: string;
+    ({ doc, text, findings } = render(ws, checkAll(ws), false));
+    sarifPath = join(tmp, 'notes.sarif');
+    writeFileSync(sarifPath, text);
+  }, 300_000);
+
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('results are the errors and warnings, in order; the notes are tool notifications with rule and location', () => {
+    const notes = findings.filter((f) => f.severity === 'note');
+    expect(notes.length).toBeGreaterThan(0);
+    const run = doc.runs[0];
+    expect(run.results.map((r: any) => [r.ruleId, r.message.text])).toEqual(
+      findings.filter((f) => f.severity !== 'note').map((f) => [f.rule, f.message]),
+    );
+    expect(run.results.some((r: any) => r.level === 'note')).toBe(false);
+    const listed = run.invocations[0].toolExecutionNotifications;
+    expect(listed.map((n: any) => [n.associatedRule.id, n.message.text, n.level])).toEqual(notes.map((f) => [f.rule, f.message, 'note']));
+    for (const n of listed) {
+      expect(RULES[n.associatedRule.index]!.meta.id).toBe(n.associatedRule.id);
+      const artifact = n.locations[0].physicalLocation.artifactLocation;
+      expect(run.artifacts[artifact.index].location.uri).toBe(artifact.uri);
+      expect(n.locations[0].physicalLocation.region.startLine).toBe(1);
+    }
+  });
+
+  it('passes the SARIF multitool validator, and its GitHub rules but for the file outside the checkout', () => {
+    const plain = validate(sarifPath);
+    expect(plain.results.filter((r) => r.level === 'error'), plain.stdout).toEqual([]);
+    const gh = validate(sarifPath, ['--config', githubConfig(join(tmp, 'github.xml')), '--rule-kind', 'Sarif;Ghas']);
+    expect(gh.results.filter((r) => r.level === 'error' && r.ruleId !== 'GH1006'), gh.stdout).toEqual([]);
+  }, 120_000);
+
+  it('a clean driver has no result at all, only its notes', () => {
+    const clean = render(ws, [checkImage(ws.paths.clean)], false).doc.runs[0];
+    expect(clean.results).toEqual([]);
+    expect(clean.invocations[0].toolExecutionNotifications.map((n: any) => n.associatedRule.id)).toContain('affected-ddi-import');
   });
 });

@@ -6,6 +6,8 @@ import { runBundle } from '../cli/bundle-cache.js';
 const WRAP = new Set(['link', 'cc', 'launch', 'run', 'build', 'init', 'doctor']);
 const CHECK = new Set(['check', 'rules', 'explain']);
 const argv = process.argv.slice(2);
-const first = argv[0] ?? '';
+// 'help <command>' goes to the bundle that holds the command.
+const first = (argv[0] === 'help' ? argv[1] : argv[0]) ?? '';
 const command = WRAP.has(first) || CHECK.has(first) ? first : 'other';
-void runBundle(WRAP.has(command) ? 'wrap-main' : 'check-main', command, argv, (s) => import(s));
+// A help page gets its own code-cache profile, so it does not stand for the command's run.
+void runBundle(WRAP.has(command) ? 'wrap-main' : 'check-main', argv[0] === 'help' ? 'help' : command, argv, (s) => import(s));

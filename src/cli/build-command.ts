@@ -4,32 +4,31 @@ import { StepError } from '../build/import-libs.js';
 import { loadConfig } from '../config/load-config.js';
 import { displayPath } from '../report/paths.js';
 import { UsageError } from './errors.js';
+import { optionError } from './suggest.js';
 import { BUILD_HELP } from './help.js';
 import { printLinkOutcome, waitNotice } from './link-report.js';
 import { receivedSignal } from '../process/signals.js';
 import { takeWrapperOptions } from './wrapper-options.js';
+
+const BUILD_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  'hvci-config': { type: 'string' },
+  jobs: { type: 'string', short: 'j' },
+  format: { type: 'string', short: 'f' },
+  report: { type: 'string' },
+  verbose: { type: 'boolean' },
+  'no-callsites': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** hvci-build build [--format F] [--report FILE] [-c FILE] [-j N] [--verbose] */
 export async function buildCommand(argv: string[]): Promise<number> {
   const { options } = takeWrapperOptions([], process.env);
   let values;
   try {
-    values = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'hvci-config': { type: 'string' },
-        jobs: { type: 'string', short: 'j' },
-        format: { type: 'string', short: 'f' },
-        report: { type: 'string' },
-        verbose: { type: 'boolean' },
-        'no-callsites': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
+    values = parseArgs({ args: argv, strict: true, options: BUILD_OPTIONS }).values;
   } catch (err) {
-    throw new UsageError((err as Error).message.split(/\n|\. To /)[0]!);
+    throw optionError(err, BUILD_OPTIONS);
   }
   if (values.help) {
     process.stdout.write(BUILD_HELP);

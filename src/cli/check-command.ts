@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { checkFiles } from '../check-files.js';
 import { NotRegularFileError } from '../files/discover.js';
@@ -8,39 +7,45 @@ import { parseWindowsVersion, WINDOWS_VERSION_FORMS } from '../windows-version.j
 import type { SeveritySetting } from '../findings.js';
 import { FORMATS, type Format } from '../report/index.js';
 import { renderReport, wantsColor } from '../report/render.js';
-import { exitCodeFor } from '../report/summary.js';
+import { exitCodeFor, makeReport } from '../report/summary.js';
+import type { CheckReport } from '../report/types.js';
+import { removeQuietly, writeOutputFile } from '../files/write-atomically.js';
 import { snapshotDecoder } from '../callsites/iced.js';
 import { RULES_BY_ID } from '../rules/index.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT, UsageError, writingFile } from './errors.js';
+import { didYouMean, optionError } from './suggest.js';
 import { CHECK_HELP } from './help.js';
 import { progressReporter } from './progress.js';
 
 const SETTINGS: readonly string[] = ['off', 'note', 'warning', 'error'];
 
+const CHECK_OPTIONS = {
+  format: { type: 'string', short: 'f' },
+  output: { type: 'string', short: 'o' },
+  strict: { type: 'boolean' },
+  rule: { type: 'string', multiple: true },
+  'min-windows': { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  jobs: { type: 'string', short: 'j' },
+  quiet: { type: 'boolean', short: 'q' },
+  'max-warnings': { type: 'string' },
+  'include-notes': { type: 'boolean' },
+  'allow-empty': { type: 'boolean' },
+  color: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+  'no-callsites': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function checkCommand(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        format: { type: 'string', short: 'f' },
-        output: { type: 'string', short: 'o' },
-        strict: { type: 'boolean' },
-        rule: { type: 'string', multiple: true },
-        'min-windows': { type: 'string' },
-        config: { type: 'string', short: 'c' },
-        jobs: { type: 'string', short: 'j' },
-        'no-progress': { type: 'boolean' },
-        'no-callsites': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, tokens: true, options: CHECK_OPTIONS });
   } catch (err) {
-    throw new UsageError((err as Error).message.split(/\n|\. To /)[0]!);
+    throw optionError(err, CHECK_OPTIONS);
   }
-  const { values, positionals } = parsed;
+  const { values, positionals, tokens } = parsed;
   if (values.help) {
     process.stdout.write(CHECK_HELP);
     return EXIT.ok;
@@ -54,6 +59,16 @@ export async function checkCommand(args: string[]): Promise<number> {
     jobs = Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive whole number, not '${values.jobs}'`);
   }
+  let maxWarnings: number | undefined;
+  if (values['max-warnings'] !== undefined) {
+    maxWarnings = Number(values['max-warnings']);
+    if (values['max-warnings'].trim() === '' || !Number.isInteger(maxWarnings) || maxWarnings < 0) {
+      throw new UsageError(`--max-warnings must be a whole number of at least 0, not '${values['max-warnings']}'`);
+    }
+  }
+  // --color and --no-color: the last one given wins, as with ESLint.
+  const colorFlag = tokens.findLast((t) => t.kind === 'option' && (t.name === 'color' || t.name === 'no-color'));
+  const color = colorFlag?.kind === 'option' ? colorFlag.name === 'color' : undefined;
   let cliMinBuild: number | undefined;
   if (values['min-windows'] !== undefined) {
     cliMinBuild = parseWindowsVersion(values['min-windows']);
@@ -82,20 +97,41 @@ export async function checkCommand(args: string[]): Promise<number> {
   });
   progress?.done();
 
-  const text = await renderReport(report, format, {
+  const empty = report.search?.empty ?? [];
+  if (empty.length > 0 && !values['allow-empty']) {
+    // No verdict on nothing: a wrong path in a CI job must fail it, not pass it. A report
+    // left at --output by an earlier run must not pass for this one's either.
+    if (values.output) removeQuietly(values.output);
+    const what = empty.map((e) => `${e.kind} '${escapeControls(e.input)}' ${e.kind === 'glob' ? 'matches' : 'holds'} no PE image`);
+    throw new UsageError(`${what.join('; ')} (--allow-empty to accept that)`);
+  }
+
+  const warnings = report.summary.warnings;
+  const shown = values.quiet ? errorsOnly(report) : report;
+  const text = await renderReport(shown, format, {
     cwd,
-    color: format === 'text' && !values.output && wantsColor(process.stdout),
+    // Colour for text on a terminal; --color asks for it anywhere, --no-color never.
+    color: format === 'text' && (color ?? (!values.output && wantsColor(process.stdout))),
+    includeNotes: values['include-notes'] ?? false,
   });
   if (values.output) {
-    try {
-      writeFileSync(values.output, text);
-    } catch (err) {
-      throw new UsageError(`cannot write --output ${values.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+    const output = values.output;
+    writingFile(output, () => writeOutputFile(output, text));
   } else {
     process.stdout.write(text);
   }
-  return exitCodeFor(report);
+  const code = exitCodeFor(report);
+  if (code === EXIT.ok && maxWarnings !== undefined && warnings > maxWarnings) {
+    process.stderr.write(`hvci-build: ${warnings} warning${warnings === 1 ? '' : 's'}, more than --max-warnings ${maxWarnings}\n`);
+    return EXIT.findings;
+  }
+  return code;
+}
+
+/** The report with error-level findings only (--quiet); the summary counts what is shown. */
+function errorsOnly(report: CheckReport): CheckReport {
+  const files = report.files.map((f) => ({ ...f, findings: f.findings.filter((x) => x.severity === 'error') }));
+  return makeReport(files, report.search);
 }
 
 function parseRuleOverrides(list: string[]): Record<string, SeveritySetting> {
@@ -104,7 +140,7 @@ function parseRuleOverrides(list: string[]): Record<string, SeveritySetting> {
     const m = /^([\w-]+)=(\w+)$/.exec(item);
     if (!m) throw new UsageError(`--rule expects id=severity, not '${item}'`);
     const [, id, setting] = m as unknown as [string, string, string];
-    if (!RULES_BY_ID.has(id)) throw new UsageError(`--rule: unknown rule '${id}' (see hvci-build rules)`);
+    if (!RULES_BY_ID.has(id)) throw new UsageError(`--rule: unknown rule '${id}'${didYouMean(id, [...RULES_BY_ID.keys()])} (see hvci-build rules)`);
     if (!SETTINGS.includes(setting)) throw new UsageError(`--rule ${id}: severity must be one of ${SETTINGS.join(', ')}, not '${setting}'`);
     out[id] = setting as SeveritySetting;
   }

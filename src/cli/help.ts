@@ -1,3 +1,16 @@
+/** Every command, for 'did you mean' (the bundles hold only their own). */
+export const COMMAND_NAMES: readonly string[] = ['check', 'build', 'init', 'cc', 'link', 'launch', 'run', 'doctor', 'rules', 'explain', 'help'];
+
+/** The exit codes, in every command's help; `one` says what exit code 1 means for it, if anything. */
+function exitCodes(one: string | undefined, signals = false): string {
+  return `Exit codes:
+  0  ${one ? 'success: no error-level finding' : 'success'}
+${one ? `  1  ${one}\n` : ''}  2  usage error, broken config, or an input that matched nothing, could not be
+     read or is malformed
+  3  internal error in hvci-build (a bug: please report it)
+${signals ? '  128+N  stopped by signal N (130 for SIGINT)\n' : ''}`;
+}
+
 export const MAIN_HELP = `hvci-build: memory integrity (HVCI) checks for Windows kernel drivers
 
 Usage:
@@ -11,21 +24,31 @@ Usage:
   hvci-build doctor                       show the toolchain found and what is missing
   hvci-build rules                        list the rules
   hvci-build explain <rule>               explain a rule and how to fix it
+  hvci-build help <command>               the same as <command> --help
   hvci-build --version
 
 Wrapper options (before the tool's arguments): --format F, --report FILE,
 --hvci-config FILE, --verbose, --no-callsites.
-Run 'hvci-build check --help' or 'hvci-build build --help' for their options.
-`;
+Run 'hvci-build help check' or 'hvci-build help build' for their options.
+
+${exitCodes('an error-level finding, or a build step failed', true)}`;
 
 export const CHECK_HELP = `Usage: hvci-build check [options] <paths...>
 
 Paths are files (always checked), directories (searched recursively for PE
-images by their MZ/PE signature) and globs.
+images by their MZ/PE signature) and globs. A directory or glob that finds no
+PE image is an error unless --allow-empty; searches skip *.rejected images.
 
 Options:
   -f, --format <fmt>        text (default), json, sarif, github
   -o, --output <file>       write the report to a file instead of stdout
+                            (missing parent directories are created)
+      --quiet               report errors only
+      --max-warnings <n>    exit 1 when there are more than n warnings
+      --include-notes       notes as GitHub annotations and SARIF results too
+      --allow-empty         a directory or glob that finds nothing is no error
+      --color, --no-color   force colour on or off (default: on a terminal,
+                            off with NO_COLOR, on with FORCE_COLOR)
       --strict              treat warnings as errors
       --rule <id=severity>  override a rule for this run (off, note, warning, error); repeatable
       --min-windows <ver>   lowest Windows version supported (1607, 1703, 10.0.15063, ...)
@@ -36,9 +59,7 @@ Options:
                             unknown-pool-type rules); header rules only
   -h, --help                show this help
 
-Exit codes: 0 no error-level finding, 1 an error-level finding,
-2 usage error, broken config, or an input that could not be read or is malformed.
-`;
+${exitCodes('an error-level finding, or more warnings than --max-warnings')}`;
 
 export const BUILD_HELP = `Usage: hvci-build build [options]
 
@@ -54,4 +75,36 @@ Options:
       --verbose             show each step and the injected or translated flags
       --no-callsites        skip the call-site analysis
   -h, --help                show this help
-`;
+
+${exitCodes('an error-level finding (the image is set aside), or a step failed', true)}`;
+
+export const RUN_HELP = `Usage: hvci-build run -- <build command> [arguments]
+
+Runs the command with clang-cl, lld-link and their versioned names on PATH
+pointing at hvci-build's wrappers.
+
+It exits with the build command's exit code (2 when it cannot start); the
+wrappers it calls exit with these:
+
+${exitCodes('an error-level finding (the image is set aside), or a step failed', true)}`;
+
+export const RULES_HELP = `Usage: hvci-build rules [--format text|json]
+
+Lists the rules: id, default severity and summary (text), or every rule's
+metadata as a JSON array (id, name, defaultSeverity, summary, reference,
+securitySeverity).
+
+${exitCodes(undefined)}`;
+
+export const EXPLAIN_HELP = `Usage: hvci-build explain <rule>
+
+Explains a rule: why it matters and how to fix what it finds.
+
+${exitCodes(undefined)}`;
+
+export const INIT_HELP = `Usage: hvci-build init [dir] [--name NAME] [--force]
+
+Creates a driver project (config, source, header, .def, CMake files, CI workflow)
+that \`hvci-build build\` builds with no edits.
+
+${exitCodes(undefined)}`;

@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { INIT_HELP } from './help.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../templates/driver/', import.meta.url));
 
@@ -18,7 +19,7 @@ export async function initCommand(argv: string[]): Promise<number> {
     throw new UsageError((err as Error).message.split(/\n|\. To /)[0]!);
   }
   if (parsed.values.help) {
-    process.stdout.write('Usage: hvci-build init [dir] [--name NAME] [--force]\n\nCreates a driver project (config, source, header, .def, CMake files, CI workflow)\nthat `hvci-build build` builds with no edits.\n');
+    process.stdout.write(INIT_HELP);
     return 0;
   }
   if (parsed.positionals.length > 1) throw new UsageError('usage: hvci-build init [dir] [--name NAME] [--force]');

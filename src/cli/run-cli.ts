@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/schema.js';
 import { EXIT, UsageError, WriteError } from './errors.js';
-import { MAIN_HELP } from './help.js';
+import { COMMAND_NAMES, MAIN_HELP } from './help.js';
+import { didYouMean } from './suggest.js';
 
 /** A command: its arguments in, its exit code out. */
 export type Command = (args: string[]) => Promise<number> | number;
@@ -21,6 +22,11 @@ export async function runCli(argv: string[], commands: Readonly<Record<string, C
 
 async function dispatch(argv: string[], commands: Readonly<Record<string, Command>>): Promise<number> {
   const [command, ...rest] = argv;
+  // ESLint's and git's form: 'help check' is 'check --help'.
+  if (command === 'help' && rest.length > 0) {
+    if (rest.length > 1) throw new UsageError(`usage: hvci-build help <command>`);
+    return dispatch([rest[0]!, '--help'], commands);
+  }
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(MAIN_HELP);
     return command === undefined ? EXIT.input : EXIT.ok;
@@ -30,7 +36,7 @@ async function dispatch(argv: string[], commands: Readonly<Record<string, Comman
     return EXIT.ok;
   }
   const run = Object.hasOwn(commands, command) ? commands[command] : undefined;
-  if (!run) throw new UsageError(`unknown command '${command}' (see hvci-build --help)`);
+  if (!run) throw new UsageError(`unknown command '${command}'${didYouMean(command, COMMAND_NAMES.filter((c) => c !== 'help'))} (see hvci-build --help)`);
   return run(rest);
 }
 

@@ -7,6 +7,7 @@ import { envWithoutShims, resolveTool, SHIM_DIR_ENV } from '../toolchain/resolve
 import type { ResolvedConfig } from '../config/schema.js';
 import { loadConfig } from '../config/load-config.js';
 import { UsageError, writingFile } from './errors.js';
+import { RUN_HELP } from './help.js';
 
 /**
  * hvci-build run -- <build command>: runs the build with clang-cl and lld-link
@@ -16,7 +17,7 @@ import { UsageError, writingFile } from './errors.js';
  */
 export async function runCommand(argv: string[]): Promise<number> {
   if (argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write('Usage: hvci-build run -- <build command> [arguments]\n\nRuns the command with clang-cl, lld-link and their versioned names on PATH\npointing at hvci-build\'s wrappers.\n');
+    process.stdout.write(RUN_HELP);
     return 0;
   }
   const args = argv[0] === '--' ? argv.slice(1) : argv;

@@ -5,6 +5,7 @@ import { peSignature } from './pe-signature.js';
 import { fileKind } from './regular-file.js';
 import { toRegExp } from './glob.js';
 import { escapeInvalidUtf8 } from '../escape.js';
+import { REJECTED_SUFFIX } from './rejected.js';
 import { importModule } from '../import-module.js';
 
 export interface DiscoverOptions {
@@ -22,6 +23,15 @@ export interface DiscoveredFile {
   raw?: Buffer;
   /** Why the entry could not be searched or read ('permission denied'); it is reported as unreadable. */
   problem?: string;
+}
+
+/** What a search found: the files, the inputs that found none, and the images set aside by the wrappers it skipped. */
+export interface Discovery {
+  files: DiscoveredFile[];
+  /** Globs and directories that found no file to check, as given on the command line. */
+  empty: { input: string; kind: 'glob' | 'directory' }[];
+  /** `*.rejected` files (images the wrappers moved aside) that directory and glob searches skipped. */
+  rejected: string[];
 }
 
 /** A path named on the command line that is not a regular file or a directory (a FIFO, a device, a socket). */
@@ -48,10 +58,25 @@ const GLOB_CHARS = /[*?[\]{}()!]/;
  * entry that cannot be read or listed is returned with its `problem`, and one
  * whose name is not valid UTF-8 with its `raw` bytes, so neither is dropped.
  * Names that match nothing are returned as they are, so the check reports
- * them as unreadable.
+ * them as unreadable; a directory or glob that finds nothing is listed in `empty`.
+ * Searches skip `<name>.rejected`: an image a wrapper refused and set aside is not the build's.
  */
-export async function discoverFiles(inputs: readonly string[], options: DiscoverOptions): Promise<DiscoveredFile[]> {
+export async function discoverFiles(inputs: readonly string[], options: DiscoverOptions): Promise<Discovery> {
   const out: DiscoveredFile[] = [];
+  const empty: Discovery['empty'] = [];
+  const rejected = new Set<string>();
+  // Found by this input before removing duplicates: a glob that repeats another still found files.
+  const take = (files: readonly DiscoveredFile[], input: string, kind: 'glob' | 'directory'): void => {
+    let count = 0;
+    for (const f of files) {
+      if (f.path.endsWith(REJECTED_SUFFIX) && f.problem === undefined) rejected.add(f.path);
+      else {
+        count++;
+        add(f);
+      }
+    }
+    if (count === 0) empty.push({ input, kind });
+  };
   const seen = new Set<string>();
   const add = (f: DiscoveredFile): void => {
     if (!seen.has(f.path)) {
@@ -73,16 +98,16 @@ export async function discoverFiles(inputs: readonly string[], options: Discover
       add({ path: abs });
     } else if (kind === 'directory') {
       ignore ??= [...ALWAYS_IGNORED, ...options.ignore].map(toRegExp);
-      for (const f of searchDirectory(abs, options.ignoreBase, ignore)) add(f);
+      take(searchDirectory(abs, options.ignoreBase, ignore), input, 'directory');
     } else if (kind !== undefined) {
       throw new NotRegularFileError(input, kind);
     } else if (GLOB_CHARS.test(input)) {
-      for (const f of await expand(input, options.cwd, options.ignore)) add(f);
+      take(await expand(input, options.cwd, options.ignore), input, 'glob');
     } else {
       add({ path: abs });
     }
   }
-  return out;
+  return { files: out, empty, rejected: [...rejected].sort() };
 }
 
 /**
@@ -138,7 +163,8 @@ async function expand(pattern: string, cwd: string, ignore: readonly string[]): 
       readdir: ((path: string, opts: object, callback: (err: NodeJS.ErrnoException | null, entries: Dirent[]) => void) =>
         readdir(path, opts as { withFileTypes: true }, (err, entries) => {
           if (!err) return callback(null, entries);
-          problems.push({ path: resolve(cwd, path), problem: `directory cannot be listed: ${describeIoError(err)}` });
+          // A glob's directory that is not there matches nothing; the caller says so.
+          if (err.code !== 'ENOENT') problems.push({ path: resolve(cwd, path), problem: `directory cannot be listed: ${describeIoError(err)}` });
           callback(null, []);
         })) as unknown as typeof readdir,
     },

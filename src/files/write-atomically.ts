@@ -1,4 +1,5 @@
-import { realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * Writes `file` under a temporary name, then renames it: a reader never sees half a file,
@@ -30,7 +31,8 @@ export function removeQuietly(file: string): void {
  * Writes a report the user named: atomically (a full disk leaves no truncated report, and
  * removes the previous one rather than let it pass for this run's), into the file a symbolic
  * link points at, and straight into what is not a regular file (/dev/stdout, a pipe), which
- * cannot be renamed over.
+ * cannot be renamed over. Missing parent directories are made (a CI job names
+ * `reports/hvci.sarif` before anything made `reports/`).
  */
 export function writeOutputFile(file: string, data: string | Uint8Array): void {
   let target = file;
@@ -40,6 +42,7 @@ export function writeOutputFile(file: string, data: string | Uint8Array): void {
     if (!special) target = realpathSync(file);
   } catch {
     // not there yet
+    mkdirSync(dirname(file), { recursive: true });
   }
   // Never renamed over: a device or a pipe must stay what it is.
   if (special) return writeFileSync(file, data);

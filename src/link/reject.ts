@@ -1,6 +1,5 @@
 import { lstatSync, renameSync, rmSync } from 'node:fs';
-
-export const REJECTED_SUFFIX = '.rejected';
+import { REJECTED_SUFFIX } from '../files/rejected.js';
 
 /**
  * Takes a rejected image away from where make or ninja look, so the next build
@@ -37,4 +36,16 @@ export function setAsideUnvalidated(path: string, mode: 'rename' | 'delete'): st
     return undefined;
   }
   return rejectImage(path, mode) ?? 'deleted';
+}
+
+/**
+ * After a link whose image passed: the `<name>.rejected` an earlier link left is stale, and a
+ * search of the build directory must not find it as though it were this build's.
+ */
+export function removeStaleRejected(path: string): void {
+  try {
+    rmSync(path + REJECTED_SUFFIX, { force: true });
+  } catch {
+    // a directory of that name is not a rejected image of ours
+  }
 }

@@ -15,7 +15,7 @@ import { applyLinkPolicy } from './policy.js';
 import { lockOutput } from './output-lock.js';
 import { receivedSignal, signalExitCode } from '../process/signals.js';
 import { writingFile } from '../files/write-error.js';
-import { rejectImage, setAsideUnvalidated } from './reject.js';
+import { rejectImage, removeStaleRejected, setAsideUnvalidated } from './reject.js';
 
 export interface LinkOutcome {
   exitCode: number;
@@ -130,6 +130,8 @@ async function linkAndValidate(outcome: LinkOutcome, linker: string, args: strin
     outcome.rejected = true;
     outcome.rejectedTo = rejectImage(output, ctx.config.link.rejected);
     outcome.exitCode = 1;
+  } else {
+    removeStaleRejected(output);
   }
   return outcome;
 }

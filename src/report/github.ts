@@ -6,7 +6,9 @@ import type { Reporter } from './types.js';
 /**
  * GitHub Actions workflow commands, one per finding:
  * `::error file=drivers/foo.sys,title=hvci-build wx-section::section .data is ...`
- * GitHub turns each into an annotation on the file. Nothing else is printed.
+ * GitHub turns each into an annotation on the file. Nothing else is printed. Notes only
+ * with `includeNotes`: every clean driver has one (affected-ddi-import), and an annotation
+ * on each would bury the warnings.
  */
 
 const COMMANDS: Record<Severity, string> = { error: 'error', warning: 'warning', note: 'notice' };
@@ -34,6 +36,7 @@ export const githubReporter: Reporter = (report, options) => {
     // characters (an escape sequence in a section name) would reach the log viewer as they are.
     const path = escapeControls(displayPath(file.path, options.cwd), true);
     for (const f of file.findings) {
+      if (f.severity === 'note' && !options.includeNotes) continue;
       const props = `file=${escapeProperty(path)},title=${escapeProperty(`hvci-build ${f.rule}`)}`;
       lines.push(`::${COMMANDS[f.severity]} ${props}::${escapeData(escapeControls(f.message, true))}`);
     }

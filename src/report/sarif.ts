@@ -14,6 +14,13 @@ import type { Reporter } from './types.js';
  * The analysed artifacts are PE images, so a result's location is a binary
  * region: `byteOffset`/`byteLength` of the header field or table entry at
  * fault. See `regionFor` for why a `startLine` is added as well.
+ *
+ * Notes are results only with `includeNotes`. Code scanning opens an alert for every
+ * result, whatever its `level` or `kind` (microsoft/PSRule#955: `kind: "pass"` results
+ * became alerts; GitHub community discussion 65477), and every clean driver has an
+ * `affected-ddi-import` note. Otherwise they are listed as the invocation's
+ * `toolExecutionNotifications` (SARIF 2.1.0 §3.20.21), with the rule and the location:
+ * in the log for any reader, not alerts.
  */
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -44,6 +51,7 @@ export const sarifReporter: Reporter = (report, options) => {
   const artifacts: { location: ArtifactLocation; roles: string[] }[] = [];
   const artifactIndex = new Map<string, number>();
   const results: unknown[] = [];
+  const notifications: unknown[] = [];
 
   for (const file of report.files) {
     const ref = artifactRef(file.path, options.cwd);
@@ -55,19 +63,23 @@ export const sarifReporter: Reporter = (report, options) => {
     }
     for (const f of file.findings) {
       const idx = ruleIndex.get(f.rule);
+      const location = { physicalLocation: { artifactLocation: { ...ref.location, index }, region: regionFor(f) } };
+      if (f.severity === 'note' && !options.includeNotes) {
+        notifications.push({
+          level: 'note',
+          message: { text: f.message },
+          locations: [location],
+          associatedRule: { id: f.rule, ...(idx !== undefined ? { index: idx } : {}) },
+          properties: resultProperties(f),
+        });
+        continue;
+      }
       results.push({
         ruleId: f.rule,
         ...(idx !== undefined ? { ruleIndex: idx } : {}),
         level: f.severity,
         message: { text: f.message },
-        locations: [
-          {
-            physicalLocation: {
-              artifactLocation: { ...ref.location, index },
-              region: regionFor(f),
-            },
-          },
-        ],
+        locations: [location],
         partialFingerprints: lineHashed(fingerprint(f, ref.key, file.path, options.cwd)),
         properties: resultProperties(f),
       });
@@ -90,7 +102,13 @@ export const sarifReporter: Reporter = (report, options) => {
         tool: { driver },
         // workingDirectory tells GitHub where the checkout is, so absolute file URIs
         // (files outside cwd) are accepted (multitool rule GH1006).
-        invocations: [{ executionSuccessful: true, workingDirectory: { uri: directoryUri(options.cwd) } }],
+        invocations: [
+          {
+            executionSuccessful: true,
+            workingDirectory: { uri: directoryUri(options.cwd) },
+            ...(notifications.length > 0 ? { toolExecutionNotifications: notifications } : {}),
+          },
+        ],
         originalUriBaseIds: {
           [SRCROOT]: { uri: directoryUri(options.cwd) },
         },

@@ -1,11 +1,11 @@
 import type { FileResult } from '../findings.js';
-import type { CheckReport, Summary } from './types.js';
+import type { CheckReport, SearchOutcome, Summary } from './types.js';
 
 /** Rules whose finding means the file itself could not be checked. */
 export const UNCHECKED_RULES: ReadonlySet<string> = new Set(['malformed', 'unreadable']);
 
-export function summarize(files: readonly FileResult[]): Summary {
-  const s: Summary = { files: files.length, errors: 0, warnings: 0, notes: 0, unchecked: 0 };
+export function summarize(files: readonly FileResult[], search?: SearchOutcome): Summary {
+  const s: Summary = { files: files.length, errors: 0, warnings: 0, notes: 0, unchecked: 0, skippedRejected: search?.rejected.length ?? 0 };
   for (const f of files) {
     if (f.findings.some((x) => UNCHECKED_RULES.has(x.rule))) s.unchecked++;
     for (const x of f.findings) {
@@ -17,8 +17,8 @@ export function summarize(files: readonly FileResult[]): Summary {
   return s;
 }
 
-export function makeReport(files: FileResult[]): CheckReport {
-  return { files, summary: summarize(files) };
+export function makeReport(files: FileResult[], search?: SearchOutcome): CheckReport {
+  return { files, summary: summarize(files, search), ...(search ? { search } : {}) };
 }
 
 /** 0: no error; 1: an error-level finding; 2: a file could not be read or is malformed. */

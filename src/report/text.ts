@@ -31,6 +31,10 @@ export const textReporter: Reporter = (report, options) => {
   if (s.unchecked > 0) parts.push(`${s.unchecked} could not be checked`);
   parts.push(`${clean} clean`);
   const summary = parts.join(', ');
+  if (s.skippedRejected > 0) {
+    const n = s.skippedRejected;
+    lines.push(`skipped ${n} image${n === 1 ? '' : 's'} a wrapper rejected (*.rejected); name one on the command line to check it`);
+  }
   lines.push(s.errors > 0 || s.unchecked > 0 ? paint(COLORS.error, summary) : summary);
   return lines.join('\n') + '\n';
 };
