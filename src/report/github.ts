@@ -1,5 +1,6 @@
 import type { Severity } from '../findings.js';
 import { escapeControls } from '../escape.js';
+import { quietNote } from '../rules/index.js';
 import { displayPath } from './paths.js';
 import type { Reporter } from './types.js';
 
@@ -36,7 +37,7 @@ export const githubReporter: Reporter = (report, options) => {
     // characters (an escape sequence in a section name) would reach the log viewer as they are.
     const path = escapeControls(displayPath(file.path, options.cwd), true);
     for (const f of file.findings) {
-      if (f.severity === 'note' && !options.includeNotes) continue;
+      if (quietNote(f, options.includeNotes)) continue;
       const props = `file=${escapeProperty(path)},title=${escapeProperty(`hvci-build ${f.rule}`)}`;
       lines.push(`::${COMMANDS[f.severity]} ${props}::${escapeData(escapeControls(f.message, true))}`);
     }

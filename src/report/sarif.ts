@@ -3,7 +3,7 @@ import { resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ArgValue, Finding } from '../findings.js';
 import { hex } from '../pe/errors.js';
-import { RULES } from '../rules/index.js';
+import { quietNote, RULES } from '../rules/index.js';
 import type { RuleMeta } from '../rules/types.js';
 import { pathInside } from './paths.js';
 import type { Reporter } from './types.js';
@@ -64,7 +64,7 @@ export const sarifReporter: Reporter = (report, options) => {
     for (const f of file.findings) {
       const idx = ruleIndex.get(f.rule);
       const location = { physicalLocation: { artifactLocation: { ...ref.location, index }, region: regionFor(f) } };
-      if (f.severity === 'note' && !options.includeNotes) {
+      if (quietNote(f, options.includeNotes)) {
         notifications.push({
           level: 'note',
           message: { text: f.message },

@@ -40,4 +40,9 @@ export const RULES: readonly Rule[] = [
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.meta.id, r]));
 
+/** Whether a finding is left out of GitHub annotations and SARIF results: a note, unless asked for or undecided. */
+export function quietNote(f: { rule: string; severity: string }, includeNotes: boolean | undefined): boolean {
+  return f.severity === 'note' && !includeNotes && RULES_BY_ID.get(f.rule)?.meta.undecided !== true;
+}
+
 export type { Rule, RuleMeta, RuleContext, Detection } from './types.js';

@@ -24,6 +24,7 @@ export const skippedCheck: Rule = {
     fix: 'Nothing to fix for memory integrity; the note says what was skipped.',
     reference: 'PE format specification',
     securitySeverity: 0.5,
+    undecided: true,
     message: '{what}',
     messages: {
       'relocs-stripped':

@@ -22,6 +22,12 @@ export interface RuleMeta {
   message: string;
   /** Other wordings, chosen by a detection's `messageId` (as ESLint's meta.messages). */
   messages?: Readonly<Record<string, string>>;
+  /**
+   * Its findings say the check could not decide something (a value it cannot follow, a part
+   * it did not read). Shown in every format even as notes, where other notes need
+   * --include-notes: a gate that hides them looks like a pass.
+   */
+  undecided?: boolean;
 }
 
 /** Analyses of the code that rules may need; the engine runs one only when an enabled rule needs it. */

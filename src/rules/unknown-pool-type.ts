@@ -53,6 +53,7 @@ const base = callSiteRule(
       'directly rather than through a function pointer, lets the check verify it.',
     reference: 'Warning table: Execute Pool Type, Execute Page Protection, Execute Page Mapping; Single binary opt-in: POOL_NX_OPTIN',
     securitySeverity: 2.0,
+    undecided: true,
     message: '{ddi} is called with a {param} that is not a constant ({why}): check that it never asks for executable memory (call at {site})',
     messages: Object.fromEntries(
       Object.entries(UNTRACKED).map(([use, words]) => [
