@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The LLVM toolchain, and cmake, ninja and make, which the test suite's build-system examples use.
+# The LLVM toolchain (clang-cl-19 is in clang-tools-19, not clang-19), and cmake, ninja and make, which the test suite's build-system examples use.
 missing=0
 for tool in clang-cl-19 lld-link-19 llvm-lib-19 llvm-dlltool-19 llvm-readobj-19 cmake ninja make; do
   command -v "$tool" >/dev/null 2>&1 || missing=1
@@ -13,7 +13,7 @@ done
 if [ "$missing" = 1 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y clang-19 lld-19 llvm-19 cmake ninja-build make
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y clang-tools-19 lld-19 llvm-19 cmake ninja-build make
 fi
 [ -d node_modules ] || npm ci
 [ -f dist/bin/hvci-build.cjs ] || npm run build

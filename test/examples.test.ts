@@ -33,6 +33,17 @@ describe('a Makefile project under hvci-build run', () => {
     expect(checkImage(join(dir, 'build', 'driver.sys')).findings.filter((f) => f.severity !== 'note')).toEqual([]);
   });
 
+  it('builds into its own build directory after the quick start built hello-wdm next to it', async () => {
+    const dir = copyExample('makefile');
+    const hello = join(dir, '..', 'hello-wdm');
+    const quick = await runCli(['build'], { cwd: hello });
+    expect(quick.exitCode, quick.stderr).toBe(0);
+    expect(existsSync(join(hello, 'build'))).toBe(true);
+    const r = await runCli(['run', '--', 'make'], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(checkImage(join(dir, 'build', 'driver.sys')).findings.filter((f) => f.severity !== 'note')).toEqual([]);
+  });
+
   it('a rejected driver is not left for make to take as up to date: the second run links and fails again', async () => {
     const dir = copyExample('makefile');
     const first = await runCli(['run', '--', 'make', 'BAD=1'], { cwd: dir });

@@ -217,7 +217,7 @@ describe('command lines as build systems write them', () => {
   });
 
   it('a missing linker is one line naming the tool, exit 2', async () => {
-    const r = await link([...DRIVER_FLAGS, clean, lib], { env: { PATH: '/nonexistent', HVCI_LLD_LINK: '' } });
+    const r = await link([...DRIVER_FLAGS, clean, lib], { env: { PATH: '/nonexistent', HVCI_LLD_LINK: '', HVCI_LLVM_DIRS: '' } });
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/lld-link not found/);

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ccInjectedFlags } from '../cc/run-cc.js';
 import { runProcess } from '../process/run-process.js';
+import { clangClArgs } from '../toolchain/find-tool.js';
 import type { BuildConfig } from '../config/build-section.js';
 import { parseDepfile } from './depfile.js';
 import { StepError } from './import-libs.js';
@@ -44,7 +45,8 @@ export async function compileIfStale(job: CompileJob, build: BuildConfig, clangC
   const key = args.join('\0');
   if (!isStale(state.steps[job.object], key, job.object)) return false;
   mkdirSync(dirname(job.object), { recursive: true });
-  const r = await runProcess(clangCl(), args, { cwd, env: process.env, stdio: 'pipe' });
+  const compiler = clangCl();
+  const r = await runProcess(compiler, [...clangClArgs(compiler), ...args], { cwd, env: process.env, stdio: 'pipe' });
   if (r.exitCode !== 0) throw new StepError(`compiling ${job.source} failed`, r.stdout + r.stderr);
   if (r.stdout.trim() || r.stderr.trim()) process.stderr.write(r.stdout + r.stderr);
   let deps = [job.source];

@@ -2,6 +2,7 @@ import { runProcess } from '../process/run-process.js';
 import { expandResponseFiles } from '../cmdline/response-files.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
+import { clangClArgs } from '../toolchain/find-tool.js';
 
 export interface CcContext {
   cwd: string;
@@ -45,6 +46,6 @@ export async function runCc(argv: readonly string[], ctx: CcContext): Promise<nu
   const compiler = ctx.compiler ?? resolveTool('clang-cl', ctx.config, ctx.env);
   const injected = ccInjectedFlags(argv, ctx.cwd);
   if (ctx.verbose) process.stderr.write(`hvci-build cc: note: injected ${injected.join(' ')}\n`);
-  const args = [...injected, ...argv];
+  const args = [...clangClArgs(compiler), ...injected, ...argv];
   return (await runProcess(compiler, args, { cwd: ctx.cwd, env: ctx.env, stdio: 'inherit' })).exitCode;
 }

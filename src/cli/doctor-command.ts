@@ -1,7 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { runProcess } from '../process/run-process.js';
 import { findConfigFile, loadConfig } from '../config/load-config.js';
-import { isExecutable, type ToolName } from '../toolchain/find-tool.js';
+import { clangClArgs, isExecutable, type ToolName } from '../toolchain/find-tool.js';
+import { detectHost, installCommand } from '../toolchain/install-hint.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
 import { cachingEnabled } from '../cache-files.js';
 import { snapshotDecoder } from '../callsites/iced.js';
@@ -17,8 +18,13 @@ const TOOLS: readonly { name: ToolName; needed: string }[] = [
 export async function doctorCommand(): Promise<number> {
   const cwd = process.cwd();
   const config = await loadConfig(cwd);
-  const lines: string[] = [`node ${process.version}`, `config: ${findConfigFile(cwd) ?? '(none)'}`];
-  let missing = 0;
+  const lines: string[] = [
+    `node ${process.version}`,
+    `config: ${findConfigFile(cwd) ?? '(none)'}`,
+    // check reads the linked image itself, so it runs on a machine with no LLVM at all.
+    'tools: hvci-build check needs none (it reads the linked image); cc, link, build and run need those below',
+  ];
+  const missing: ToolName[] = [];
   for (const t of TOOLS) {
     let path: string | undefined;
     try {
@@ -27,21 +33,22 @@ export async function doctorCommand(): Promise<number> {
       path = undefined;
     }
     if (!path) {
-      missing++;
+      missing.push(t.name);
       lines.push(`${t.name.padEnd(13)} missing (needed for ${t.needed})`);
       continue;
     }
     if (!isExecutable(path)) {
-      missing++;
+      missing.push(t.name);
       lines.push(`${t.name.padEnd(13)} missing: ${path} is not an executable file (needed for ${t.needed})`);
       continue;
     }
-    lines.push(`${t.name.padEnd(13)} ${path} (LLVM ${await toolVersion(t.name, path)})`);
+    const mode = clangClArgs(path).join(' ');
+    lines.push(`${t.name.padEnd(13)} ${path}${mode ? ` ${mode}` : ''} (LLVM ${await toolVersion(t.name, path)})`);
   }
   lines.push(`${'decoder'.padEnd(13)} ${decoderLine()}`);
-  if (missing > 0) lines.push('', 'install: apt-get install -y clang-19 lld-19 llvm-19 (Debian/Ubuntu), or set toolchain paths in the config');
+  if (missing.length > 0) lines.push('', `install: ${installCommand(missing, detectHost())}; or set toolchain paths in the config`);
   process.stdout.write(lines.join('\n') + '\n');
-  return missing > 0 ? 2 : 0;
+  return missing.length > 0 ? 2 : 0;
 }
 
 /** Which way the call-site analysis loads iced-x86 (./bundle-cache.ts and ../callsites/iced.ts say why it matters). */

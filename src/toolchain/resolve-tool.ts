@@ -1,16 +1,14 @@
 import { delimiter, resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
 import { findTool, type ToolName } from './find-tool.js';
+import { missingToolMessage } from './install-hint.js';
 
 /** The variable `hvci-build run` sets to its shim directory, so wrappers never find themselves. */
 export const SHIM_DIR_ENV = 'HVCI_SHIM_DIR';
 
 export class ToolNotFoundError extends Error {
   constructor(readonly tool: ToolName) {
-    super(
-      `${tool} not found on PATH (nor ${tool}-N); install it (Debian: apt-get install -y clang-19 lld-19 llvm-19) ` +
-        `or set toolchain in the config or HVCI_${tool.replace(/-/g, '_').toUpperCase()}`,
-    );
+    super(missingToolMessage(tool));
     this.name = 'ToolNotFoundError';
   }
 }
@@ -26,7 +24,7 @@ export function envWithoutShims(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, PATH: path };
 }
 
-/** A tool's path: the config's toolchain entry, else the environment override, PATH or versioned name. */
+/** A tool's path: the config's toolchain entry, else findTool (for clang-cl it may be clang: see clangClArgs). */
 export function resolveTool(name: ToolName, config: Pick<ResolvedConfig, 'toolchain' | 'dir'> | undefined, env: NodeJS.ProcessEnv): string {
   const configured = config?.toolchain[name];
   if (configured) return resolve(config.dir, configured);
