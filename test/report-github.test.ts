@@ -124,6 +124,16 @@ describe('GitHub Actions annotations', () => {
     expect(output.split('\n').filter((l) => l.startsWith('::notice '))).toHaveLength(noted.length);
   });
 
+  it('notes that say the check could not decide (unknown-pool-type, skipped-check) are annotations without includeNotes', async () => {
+    // callsite-pool: a pool type read from memory (unknown-pool-type) beside the errors.
+    const r = checkImage(await buildFixture('callsite-pool-x64-o2'));
+    const undecided = r.findings.filter((f) => f.rule === 'unknown-pool-type');
+    expect(undecided.length).toBeGreaterThan(0);
+    const out = githubReporter(makeReport([r]), { cwd, color: false, toolVersion: '' });
+    expect(out.split('\n').filter((l) => l.startsWith('::notice ') && l.includes('unknown-pool-type'))).toHaveLength(undecided.length);
+    expect(out).not.toMatch(/affected-ddi-import/);
+  });
+
   it('a clean file and an empty report print nothing', () => {
     const clean = files[2]!;
     expect(githubReporter(makeReport([{ ...clean, findings: [] }]), { cwd, color: false, toolVersion: '' })).toBe('');
