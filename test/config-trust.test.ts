@@ -39,7 +39,8 @@ describe.skipIf(!ROOT)('configs others could have written are not used', () => {
 
   const refusals: [string, (file: string, dir: string) => void, RegExp][] = [
     ['owned by another user', (file) => chownSync(file, OTHER_UID, OTHER_UID), /belongs to uid 4242, neither you \(uid 0\) nor root/],
-    ['writable by its group', (file) => chmodSync(file, 0o664), /it is writable by its group/],
+    // A shared group (one /etc/group does not list as root's private group).
+    ['writable by its group', (file) => (chownSync(file, 0, OTHER_UID), chmodSync(file, 0o664)), /it is writable by its group/],
     ['writable by anyone', (file) => chmodSync(file, 0o666), /it is writable by anyone/],
     ['in a directory anyone can write to', (_file, dir) => chmodSync(dir, 0o777), /its directory \S+ is writable by anyone/],
   ];
@@ -60,11 +61,27 @@ describe.skipIf(!ROOT)('configs others could have written are not used', () => {
     });
   }
 
+  it("a config writable only by the owner's private group (Debian's and Ubuntu's umask 002) is used", async () => {
+    const dir = tempDir('trust-upg');
+    chmodSync(dir, 0o775);
+    writeFileSync(join(dir, 'package.json'), '{}');
+    const file = join(dir, 'hvci.config.json');
+    writeFileSync(file, '{"rules":{"nx-compat":"off"}}');
+    // root's group is root's own: /etc/group lists it with no other members.
+    expect(readFileSync('/etc/group', 'utf8')).toMatch(/^root:[^:]*:0:$/m);
+    chownSync(file, 0, 0);
+    chmodSync(file, 0o664);
+    const r = await runCli(['check', noNx], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+  });
+
   it('a JSON config naming tools is refused the same way, and so is one given with --hvci-config', async () => {
     const dir = tempDir('trust-json');
     writeFileSync(join(dir, 'package.json'), '{}');
     const file = join(dir, 'hvci.config.json');
     writeFileSync(file, '{"toolchain":{"lldLink":"/tmp/not-a-linker"}}');
+    chownSync(file, 0, OTHER_UID);
     chmodSync(file, 0o664);
     expect((await runCli(['check', noNx], { cwd: dir })).stderr).toMatch(/hvci\.config\.json: not used: it is writable by its group/);
     const other = tempDir('trust-explicit');
