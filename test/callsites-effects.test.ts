@@ -195,6 +195,10 @@ describe('ARM64 instruction sequences', () => {
   it('a constant set before a branch reaches the call after the join', async () => {
     expect(args(await analyseArm64('mov w0, #0\ncbz x1, 1f\nmov w2, #1\n1:\nldr x16, slot\nblr x16\nret', POOL))).toEqual([0n]);
   });
+  it("a 32-bit literal in the code (MSVC's `ldr w5, =0x40000010`) is that constant", async () => {
+    const body = 'ldr w5, lit\nldr x16, slot\nblr x16\nret\nlit: .word 0x40000010';
+    expect(args(await analyseArm64(body, MDL))).toEqual([0x40000010n]);
+  });
   it('CFG: blr of the check function keeps x0 and x15; blr x15 is the call', async () => {
     const body = 'mov w0, #0\nldr x15, slot\nldr x9, check\nblr x9\nblr x15\nret';
     expect(args(await analyseArm64(body, POOL))).toEqual([0n]);

@@ -21,10 +21,12 @@ import {
   addrVal,
   bit,
   constVal,
+  type CodeBytes,
   type Effect,
   type Frontend,
   type Insn,
   type Machine,
+  type Val,
 } from './ir.js';
 
 const SP = 31;
@@ -85,7 +87,7 @@ function writeback(effects: Effect[], rn: number, delta: number): void {
 }
 
 /** Loads and stores (op0 = x1x0). */
-function loadStore(w: number, pc: number, effects: Effect[]): void {
+function loadStore(w: number, pc: number, effects: Effect[], code: CodeBytes): void {
   const rt = w & 31;
   const rn = (w >>> 5) & 31;
   const v = (w >>> 26) & 1;
@@ -154,7 +156,7 @@ function loadStore(w: number, pc: number, effects: Effect[]): void {
     if (v === 1 || opc === 3) return;
     const addr = pc + sext((w >>> 5) & 0x7ffff, 19) * 4;
     if (opc === 1) effects.push({ op: 'load', r: rt, base: BASE_ABS, disp: addr, size: 8 });
-    else if (rt !== ZR) effects.push({ op: 'set', r: rt, v: FROM_MEMORY });
+    else if (rt !== ZR) effects.push({ op: 'set', r: rt, v: opc === 0 ? literal32(code, addr) : FROM_MEMORY });
     return;
   }
   // Exclusive, atomic, structure and other forms: whatever registers the encoding names
@@ -166,6 +168,18 @@ function loadStore(w: number, pc: number, effects: Effect[]): void {
     if (rn === SP) effects.push({ op: 'spunknown' });
     else clobber(effects, rn);
   }
+}
+
+/**
+ * `ldr wN, <literal>`: MSVC's ARM64 code keeps 32-bit constants it cannot build in one
+ * instruction (0x40000010) in a literal pool inside the function. A 32-bit literal in the
+ * code is never relocated (ARM64 images relocate 64-bit pointers), so it is that constant.
+ */
+function literal32(code: CodeBytes, addr: number): Val {
+  const at = addr - code.start;
+  if (at < 0 || at + 4 > code.bytes.length) return FROM_MEMORY;
+  const b = code.bytes;
+  return constVal(BigInt((b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0));
 }
 
 function access(effects: Effect[], v: number, opc: number, size: number, rt: number, rn: number, disp: number, bytes: number): void {
@@ -284,7 +298,7 @@ function dataRegister(w: number, effects: Effect[]): void {
   clobber(effects, rd);
 }
 
-function decodeWord(w: number, pc: number, insn: Insn): void {
+function decodeWord(w: number, pc: number, insn: Insn, code: CodeBytes): void {
   const e = insn.effects;
   // b, bl
   if (((w & 0x7c000000) >>> 0) === 0x14000000) {
@@ -342,7 +356,7 @@ function decodeWord(w: number, pc: number, insn: Insn): void {
   }
   const op0 = (w >>> 25) & 0xf;
   if ((op0 & 0xe) === 0x8) return dataImmediate(w, pc, e);
-  if ((op0 & 0x5) === 0x4) return loadStore(w, pc, e);
+  if ((op0 & 0x5) === 0x4) return loadStore(w, pc, e, code);
   if ((op0 & 0x7) === 0x5) return dataRegister(w, e);
   // SIMD/FP data processing (may move to a general register: fmov, umov, fcvtzs), SVE, SME
   clobber(e, w & 31);
@@ -362,7 +376,7 @@ export const arm64Frontend: Frontend = {
       if (budget.left-- <= 0) break;
       const pc = startRva + i * 4;
       const insn: Insn = { rva: pc, len: 4, flow: FLOW_NEXT, target: -1, viaSlot: -1, viaReg: -1, effects: [], padding: false };
-      decodeWord(view.getUint32(i * 4, true), pc, insn);
+      decodeWord(view.getUint32(i * 4, true), pc, insn, code);
       out.push(insn);
     }
     return out;
