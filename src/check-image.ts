@@ -59,10 +59,8 @@ export function checkImage(input: string | Uint8Array, options: CheckOptions = {
 function check(input: string | Uint8Array, options: CheckOptions, path: string): FileResult {
   const policy: SeverityPolicy = { overrides: options.rules ?? {}, strict: options.strict ?? false };
   const findings: Finding[] = [];
-  const severityOf = (rule: Rule, d?: Detection): Severity | 'off' =>
-    finalSeverity(policy, rule.meta.id, d?.defaultSeverity ?? rule.meta.defaultSeverity);
   const emit = (rule: Rule, d: Detection): void => {
-    const severity = severityOf(rule, d);
+    const severity = finalSeverity(policy, rule.meta.id, d.defaultSeverity ?? rule.meta.defaultSeverity);
     if (severity === 'off') return;
     const meta = rule.meta;
     const template = (d.messageId !== undefined ? meta.messages?.[d.messageId] : undefined) ?? meta.message;
@@ -74,9 +72,9 @@ function check(input: string | Uint8Array, options: CheckOptions, path: string):
     findings.push(finding);
   };
   const engineRule = (id: string): Rule => RULES_BY_ID.get(id)!;
-  // A rule that is off does no work; a rule may still lower its own default per finding,
-  // so only a rule whose every severity is off is skipped.
-  const enabled = RULES.filter((r) => r.check && (severityOf(r) !== 'off' || finalSeverity(policy, r.meta.id, 'note') !== 'off'));
+  // A rule that is off does no work. Defaults are never 'off' (a rule may lower its own per
+  // finding), so only the user's setting turns a rule off.
+  const enabled = RULES.filter((r) => r.check && policy.overrides[r.meta.id] !== 'off');
 
   let src: ByteSource;
   try {

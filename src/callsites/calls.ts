@@ -26,7 +26,7 @@ import {
 } from './ir.js';
 import { apply, calleeOf, storesOutsideFrame, type Callee, type ImageFacts } from './interpret.js';
 import { entryState, type State } from './state.js';
-import type { CallKind, CallTarget, RecoveredArg, RefUse } from './types.js';
+import type { CallKind, CallTarget, DecidingParam, RecoveredArg, RefUse } from './types.js';
 
 export type { SlotInfo } from './types.js';
 
@@ -118,10 +118,7 @@ function blockLocal(input: RegionInput, blocks: readonly Block[]): RegionResult 
   for (let b = 0; b < blocks.length; b++) {
     const block = blocks[b]!;
     let direct = false;
-    for (let i = block.start; i < block.end && !direct; i++) {
-      const x = insns[i]!;
-      direct = (x.viaSlot >= 0 && facts.slots.has(x.viaSlot)) || (x.target >= 0 && facts.thunks.has(x.target));
-    }
+    for (let i = block.start; i < block.end && !direct; i++) direct = callsDdiDirectly(insns[i]!, facts);
     if (!direct) continue;
     if (!firstCallAfterFrameStores(insns, block, facts)) return undefined;
     walkBlock(input, blocks, b, entryState(m.regCount), result, several);
@@ -139,17 +136,21 @@ function blockLocal(input: RegionInput, blocks: readonly Block[]): RegionResult 
  * pointer set in another block).
  */
 function firstCallAfterFrameStores(insns: readonly Insn[], block: Block, facts: ImageFacts): boolean {
-  const isDdiCall = (x: Insn): boolean => (x.viaSlot >= 0 && facts.slots.has(x.viaSlot)) || (x.target >= 0 && facts.thunks.has(x.target));
   let i = block.start;
   for (; i < block.end && insns[i]!.flow === FLOW_NEXT; i++) {
     for (const e of insns[i]!.effects) {
       if ((e.op === 'store' || e.op === 'memwrite') && e.base !== facts.machine.sp && e.base !== BASE_ABS) return false;
     }
   }
-  if (i >= block.end || !isDdiCall(insns[i]!)) return false;
+  if (i >= block.end || !callsDdiDirectly(insns[i]!, facts)) return false;
   // One DDI call per block: a second one's arguments could have lived through the first.
-  for (let j = i + 1; j < block.end; j++) if (isDdiCall(insns[j]!)) return false;
+  for (let j = i + 1; j < block.end; j++) if (callsDdiDirectly(insns[j]!, facts)) return false;
   return true;
+}
+
+/** `call [slot]` / `jmp [slot]` of a checked DDI, or a call or jump to its thunk. */
+function callsDdiDirectly(x: Insn, facts: ImageFacts): boolean {
+  return (x.viaSlot >= 0 && facts.slots.has(x.viaSlot)) || (x.target >= 0 && facts.thunks.has(x.target));
 }
 
 /** The slot an interesting value leads to: an import's value or address, or a thunk's address. */
@@ -211,8 +212,8 @@ function walkBlock(input: RegionInput, blocks: readonly Block[], b: number, stat
             slot: callee.slot,
             kind,
             via: callee.via,
-            arg: param ? readArg(state, input, param.index, param.x86Slot, tail, param.wide) : undefined,
-            also: also ? readArg(state, input, also.index, also.x86Slot, tail, also.wide) : undefined,
+            arg: param ? readArg(state, input, param, tail) : undefined,
+            also: also ? readArg(state, input, also, tail) : undefined,
           });
         }
       } else if ((insn.flow === FLOW_CALL || insn.flow === FLOW_INDIRECT_CALL) && callee.kind === 'other') {
@@ -266,7 +267,7 @@ function writesOnly(insns: readonly Insn[], from: number, to: number, r: number)
   return true;
 }
 
-function readArg(state: State, input: RegionInput, index: number, x86Slot: number | undefined, tail: boolean, wide?: boolean): RecoveredArg {
+function readArg(state: State, input: RegionInput, { index, x86Slot, wide }: DecidingParam, tail: boolean): RecoveredArg {
   const m = input.facts.machine;
   let v: Val;
   if (index < m.argRegs.length) {

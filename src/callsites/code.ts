@@ -7,6 +7,7 @@ import { IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE, MACHINE_ARM64, MACHINE_AMD64
 import { sectionSpan, type PeHeaders, type SectionHeader } from '../pe/headers.js';
 import { locateRva } from '../pe/rva.js';
 import type { ByteSource } from '../pe/source.js';
+import { lastAtOrBefore } from './last-at-or-before.js';
 
 const DIR_EXCEPTION = 3;
 
@@ -260,16 +261,7 @@ export function functionTable(src: ByteSource, h: PeHeaders): FunctionTable | un
 export function regionFor(table: FunctionTable | undefined, c: CodeSection, rva: number, x86 = false): { start: number; end: number } {
   if (!table) return { start: c.start, end: c.end };
   const { starts } = table;
-  let lo = 0;
-  let hi = starts.length - 1;
-  let k = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (starts[mid]! <= rva) {
-      k = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
+  const k = lastAtOrBefore(starts.length, (i) => starts[i]!, rva);
   const clamp = (r: { start: number; end: number }): { start: number; end: number } => ({
     start: Math.max(c.start, Math.min(r.start, c.end)),
     end: Math.min(c.end, Math.max(r.end, c.start)),

@@ -61,7 +61,6 @@ export function solve(insns: readonly Insn[], blocks: readonly Block[], f: Image
       queue.splice(0, q + 1);
       q = -1;
     }
-    if (b === J) continue;
     let state: State;
     if (isEntry[b]) state = entryState(f.machine.regCount);
     else {

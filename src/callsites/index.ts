@@ -41,6 +41,7 @@ import { pointersInData } from './data-refs.js';
 import { glueDecoder, type DecoderProvider } from './iced.js';
 import type { ImageFacts, SpecialSlot } from './interpret.js';
 import type { Frontend, Insn, Machine } from './ir.js';
+import { lastAtOrBefore } from './last-at-or-before.js';
 import { functionNames, readCodeView } from './symbols.js';
 import type { CallSite, CallSiteAnalysis, CallTarget, SkippedPart, SlotInfo, UntrackedRef } from './types.js';
 import { X64, X86, x86Frontend } from './x86.js';
@@ -173,12 +174,14 @@ export function analyseCallSites(
     return true;
   };
 
+  // Function starts found by a light pass over large stretches without .pdata, per stretch.
+  const startsOf = new Map<number, number[]>();
   const regionsFor = (rvas: Iterable<number>): Region[] => {
     const regions = new Map<number, Region>();
     for (const rva of rvas) {
       const c = sectionAt(code, rva);
       if (!c) continue;
-      const r = narrow(frontend!, c, regionFor(table, c, rva, arch !== 'arm64'), rva, budget);
+      const r = narrow(frontend!, startsOf, c, regionFor(table, c, rva, arch !== 'arm64'), rva, budget);
       // Two regions from one start (a gap, and a function whose start is not trusted): the longer.
       const had = regions.get(r.start);
       if (!had || had.end < r.end) regions.set(r.start, { c, ...r, insns: [] });
@@ -233,8 +236,9 @@ export function analyseCallSites(
     references.push({ rva: ref.rva, length: ref.len, ddi: slots.get(ref.slot)!.ddi, uses: [...ref.uses].sort() });
     const use = ref.uses.size === 0 ? 'unused' : [...ref.uses].find((u): u is Exclude<typeof u, 'call'> => u !== 'call');
     if (use === undefined) continue;
-    const c = sectionAt(code, ref.at) ?? sectionAt(code, ref.rva)!;
+    // Where the value left sight, or (in data, say) the reference itself.
     const at = sectionAt(code, ref.at) ? ref.at : ref.rva;
+    const c = sectionAt(code, at)!;
     const info = slots.get(ref.slot)!;
     untracked.push({ ddi: info.ddi, dll: info.dll, use, rva: at, offset: c.header.pointerToRawData + (at - c.start), section: c.header.name });
   }
@@ -242,8 +246,7 @@ export function analyseCallSites(
   // resolve `{ ExAllocatePoolWithTag }` in a static initializer to the thunk, dllimport or
   // not), so without a thunk there is nothing to find, and a 24 MB .data is not read (75 ms).
   if (!stopped && thunks.size > 0) {
-    const thunkSlots = new Map([...thunks].map(([t, s]) => [t, s]));
-    for (const p of pointersInData(src, h, slotSet, thunkSlots, budget)) {
+    for (const p of pointersInData(src, h, slotSet, thunks, budget)) {
       if (p === 'budget') {
         skipped.push({ reason: 'budget', rva: 0, limit });
         break;
@@ -282,15 +285,8 @@ interface Region {
 function pdataStarts(table: FunctionTable | undefined, start: number, end: number): Set<number> {
   const out = new Set<number>();
   if (!table) return out;
-  let lo = 0;
-  let hi = table.starts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (table.starts[mid]! < start) lo = mid + 1;
-    else hi = mid;
-  }
-  // Chained fragments continue a function: they are not entries.
-  for (let k = lo; k < table.starts.length && table.starts[k]! < end && out.size < 4096; k++) {
+  // The first entry at or after start; chained fragments continue a function: they are not entries.
+  for (let k = lastAtOrBefore(table.starts.length, (i) => table.starts[i]!, start - 1) + 1; k < table.starts.length && table.starts[k]! < end && out.size < 4096; k++) {
     if (table.parent(k) === undefined) out.add(table.starts[k]!);
   }
   return out;
@@ -318,26 +314,27 @@ function scanFor(code: readonly CodeSection[], addrs: ReadonlySet<number>, arch:
   return out;
 }
 
-// Function starts found by a light pass over large stretches without .pdata, per stretch.
-const startsCache = new WeakMap<Frontend, Map<number, number[]>>();
-
-function narrow(frontend: Frontend, c: CodeSection, r: { start: number; end: number }, rva: number, budget: { left: number }): { start: number; end: number } {
+/**
+ * The function of a large stretch without .pdata that holds `rva`. `cache` keeps each
+ * stretch's function starts (found by a light pass) for the rest of the image's analysis.
+ */
+function narrow(
+  frontend: Frontend,
+  cache: Map<number, number[]>,
+  c: CodeSection,
+  r: { start: number; end: number },
+  rva: number,
+  budget: { left: number },
+): { start: number; end: number } {
   if (r.end - r.start <= SWEEP_SPLIT || !frontend.starts) return r;
-  let cache = startsCache.get(frontend);
-  if (!cache) startsCache.set(frontend, (cache = new Map()));
   let starts = cache.get(r.start);
   if (!starts) {
     starts = frontend.starts(c, r.start, r.end, budget);
     cache.set(r.start, starts);
   }
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (starts[mid]! <= rva) lo = mid;
-    else hi = mid - 1;
-  }
-  return { start: starts[lo]!, end: starts[lo + 1] ?? r.end };
+  // The first start is the stretch's own, at or before rva.
+  const k = Math.max(0, lastAtOrBefore(starts.length, (i) => starts[i]!, rva));
+  return { start: starts[k]!, end: starts[k + 1] ?? r.end };
 }
 
 /**
@@ -391,16 +388,6 @@ function containing(regions: readonly Region[], rva: number): Region | undefined
 
 /** The decoded instruction holding byte `rva`. */
 function covering(insns: readonly Insn[], rva: number): Insn | undefined {
-  let lo = 0;
-  let hi = insns.length - 1;
-  let k = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (insns[mid]!.rva <= rva) {
-      k = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  const x = k >= 0 ? insns[k] : undefined;
+  const x = insns[lastAtOrBefore(insns.length, (i) => insns[i]!.rva, rva)];
   return x && rva < x.rva + x.len ? x : undefined;
 }

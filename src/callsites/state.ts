@@ -72,28 +72,18 @@ function join2(a: Val, b: Val): Val {
   return DIFFERS;
 }
 
-/** One value for several paths (the pairwise join, which is associative for these values). */
-function joinVal(vals: readonly Val[]): Val {
-  let v = vals[0]!;
-  for (let i = 1; i < vals.length; i++) v = join2(v, vals[i]!);
-  return v;
-}
-
+/** The slots every map holds with one size, each joined over the maps. */
 function joinMaps(maps: readonly Map<number, StackEntry>[]): Map<number, StackEntry> {
   const out = new Map<number, StackEntry>();
   const [first, ...rest] = maps;
-  for (const [k, e] of first!) {
-    const vals: Val[] = [e.v];
-    let ok = true;
+  entries: for (const [k, e] of first!) {
+    let v = e.v;
     for (const m of rest) {
       const o = m.get(k);
-      if (!o || o.size !== e.size) {
-        ok = false;
-        break;
-      }
-      vals.push(o.v);
+      if (!o || o.size !== e.size) continue entries;
+      v = join2(v, o.v);
     }
-    if (ok) out.set(k, { v: joinVal(vals), size: e.size });
+    out.set(k, { v, size: e.size });
   }
   return out;
 }

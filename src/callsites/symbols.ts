@@ -8,6 +8,7 @@
  * - Map file (link.exe's format, which lld-link writes for /map): "Publics by Value" and
  *   "Static symbols", as segment:offset.
  */
+import { lastAtOrBefore } from './last-at-or-before.js';
 import { basename, dirname, extname, join } from 'node:path';
 import { readRegularFile } from '../files/regular-file.js';
 import { IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE } from '../pe/constants.js';
@@ -78,16 +79,7 @@ export function functionNames(imagePath: string, h: PeHeaders, cv: CodeViewInfo 
   return {
     at(rva) {
       // The last symbol at or before rva, in the same section, whose size (if known) covers it.
-      let lo = 0;
-      let hi = syms.length - 1;
-      let k = -1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        if (syms[mid]!.rva <= rva) {
-          k = mid;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
+      const k = lastAtOrBefore(syms.length, (i) => syms[i]!.rva, rva);
       for (let j = k; j >= 0 && j > k - 4; j--) {
         const s = syms[j]!;
         if (s.end !== undefined && rva >= s.end) continue;

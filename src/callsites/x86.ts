@@ -162,7 +162,9 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint, 
   const sizeMask = (size: number | undefined): bigint => (size === undefined ? MASK64 : (1n << BigInt(size * 8)) - 1n);
 
   // The bytes of the instruction being decoded, for what iced's trimmed API does not say.
-  let cur: { bytes: Uint8Array; at: number } = { bytes: new Uint8Array(0), at: 0 };
+  // Set per instruction without an object: decoding is the hot loop.
+  let curBytes: Uint8Array = new Uint8Array(0);
+  let curAt = 0;
   /**
    * Operand size of an ALU or one-operand instruction with a memory destination, from its
    * encoding: the byte forms (opcodes with the low bit clear in 00-3F, 80, 82, C0, D0, D2,
@@ -170,7 +172,8 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint, 
    * the encoding is not one of these (the write is then taken as the widest).
    */
   const operandSize = (ins: IcedInstruction): number | undefined => {
-    const { bytes, at } = cur;
+    const bytes = curBytes;
+    const at = curAt;
     const end = Math.min(bytes.length, at + ins.length);
     let i = at;
     let opsize = false;
@@ -502,7 +505,8 @@ export function x86Frontend(iced: IcedApi, bitness: 32 | 64, imageBase: bigint, 
       while (rva < end) {
         if (budget.left-- <= 0) break;
         decoder.decodeOut(x);
-        cur = { bytes: code.bytes, at: rva - code.start };
+        curBytes = code.bytes;
+        curAt = rva - code.start;
         const len = x.length;
         const mn = x.mnemonic;
         const insn: Insn = { rva, len, flow: FLOW_NEXT, target: -1, viaSlot: -1, viaReg: -1, effects: NO_EFFECTS, padding: false };
