@@ -43,6 +43,7 @@ export async function checkFiles(inputs: readonly string[], options: CheckFilesO
     ...(options.minWindowsBuild !== undefined ? { minWindowsBuild: options.minWindowsBuild } : {}),
     ...(options.callsites !== undefined ? { callsites: options.callsites } : {}),
     ...(options.decoder !== undefined ? { decoder: options.decoder } : {}),
+    ...(options.pathMap !== undefined ? { pathMap: options.pathMap } : {}),
   };
   // Entries a search could not read, or could only name by their bytes, are done
   // here; the rest, plain paths, go to checkImage in this thread or the workers.

@@ -2,12 +2,14 @@ import { analyseCallSites, type CallSiteAnalysis, type CallTarget } from './call
 import type { DecoderProvider } from './callsites/iced.js';
 import type { ArgValue, FileResult, Finding, Severity } from './findings.js';
 import { capFindings } from './findings-cap.js';
+import { readCodeView } from './pe/debug-directory.js';
 import { MalformedImageError, hex } from './pe/errors.js';
 import { parseImage, type PeImage } from './pe/image.js';
 import { bufferSource, fileSource, type ByteSource } from './pe/source.js';
 import { RULES, RULES_BY_ID } from './rules/index.js';
 import type { Detection, Rule, RuleContext } from './rules/types.js';
 import { finalSeverity, type SeverityPolicy } from './severity.js';
+import { imageSymbols, type ImageSymbols, type PathMapping } from './symbols/index.js';
 
 export interface CheckOptions {
   /** Severity per rule id ('off' to disable); applied over the defaults. */
@@ -24,6 +26,11 @@ export interface CheckOptions {
    * which keeps a start-up snapshot in the cache directory.
    */
   decoder?: DecoderProvider;
+  /**
+   * Source paths of the build machine, as the PDB records them, mapped to paths of this
+   * checkout: the longest matching `from` prefix is replaced by its `to`.
+   */
+  pathMap?: readonly PathMapping[];
 }
 
 /**
@@ -69,6 +76,7 @@ function check(input: string | Uint8Array, options: CheckOptions, path: string):
     if (d.rva !== undefined) finding.rva = d.rva;
     if (d.offset !== undefined) finding.offset = d.offset;
     if (d.length !== undefined) finding.length = d.length;
+    if (d.source !== undefined) finding.source = d.source;
     findings.push(finding);
   };
   const engineRule = (id: string): Rule => RULES_BY_ID.get(id)!;
@@ -86,6 +94,7 @@ function check(input: string | Uint8Array, options: CheckOptions, path: string):
   }
   let image: PeImage;
   let callSites: CallSiteAnalysis | undefined;
+  let symbols: ImageSymbols | undefined;
   try {
     const parsed = parseImage(src);
     if (!parsed.ok) {
@@ -93,10 +102,12 @@ function check(input: string | Uint8Array, options: CheckOptions, path: string):
       return { path, findings };
     }
     image = parsed.image;
+    // The CodeView record is read while the image is open (a few bytes); the PDB or map
+    // file only when a finding asks for a name or a source line.
+    if (typeof input === 'string') symbols = imageSymbols(input, image.headers, readCodeView(src, image.headers), { pathMap: options.pathMap ?? [] });
     const targets = enabled.filter((r) => r.needs?.includes('callsites')).flatMap((r) => r.targets ?? []);
     if (options.callsites !== false && targets.length > 0) {
       callSites = analyseCallSites(src, image, uniqueTargets(targets), {
-        ...(typeof input === 'string' ? { path: input } : {}),
         ...(options.decoder ? { decoder: options.decoder } : {}),
       });
     }
@@ -108,7 +119,7 @@ function check(input: string | Uint8Array, options: CheckOptions, path: string):
     src.close();
   }
 
-  const ctx: RuleContext = { minWindowsBuild: options.minWindowsBuild, callSites };
+  const ctx: RuleContext = { minWindowsBuild: options.minWindowsBuild, callSites, symbols };
   for (const rule of enabled) for (const d of rule.check!(image, ctx)) emit(rule, d);
   const skipped = engineRule('skipped-check');
   for (const part of image.skipped) {
@@ -126,6 +137,8 @@ function check(input: string | Uint8Array, options: CheckOptions, path: string):
       emit(skipped, { section: part.section, messageId: 'callsite-no-file-data', args: { section: part.section, ddis: part.ddis } });
     }
   }
+  const pdb = symbols?.pdbNote();
+  if (pdb) emit(skipped, { messageId: `pdb-${pdb.problem}`, args: { pdb: pdb.pdb, detail: pdb.detail } });
   capFindings(findings, (d) => emit(skipped, d), { 'straddling-reloc': image.relocations.straddlingTotal });
   return { path, findings };
 }

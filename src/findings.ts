@@ -7,6 +7,17 @@ export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];
 
 export type ArgValue = string | number | boolean | readonly string[];
 
+/** Where in the source a finding's code or data came from, when the image's PDB says. */
+export interface SourceLocation {
+  /** As the PDB records it, after the path map: absolute, or relative to the working directory. */
+  file: string;
+  line: number;
+  column?: number;
+  function?: string;
+  /** The object file that holds the code. */
+  object?: string;
+}
+
 export interface Finding {
   rule: string;
   severity: Severity;
@@ -19,6 +30,8 @@ export interface Finding {
   /** File offset and length of the header field or table entry at fault. */
   offset?: number;
   length?: number;
+  /** File and line of the code at fault, from the PDB (only with symbols). */
+  source?: SourceLocation;
   args: Record<string, ArgValue>;
 }
 

@@ -42,7 +42,6 @@ import { glueDecoder, type DecoderProvider } from './iced.js';
 import type { ImageFacts, SpecialSlot } from './interpret.js';
 import type { Frontend, Insn, Machine } from './ir.js';
 import { lastAtOrBefore } from './last-at-or-before.js';
-import { functionNames, readCodeView } from './symbols.js';
 import type { CallSite, CallSiteAnalysis, CallTarget, SkippedPart, SlotInfo, UntrackedRef } from './types.js';
 import { X64, X86, x86Frontend } from './x86.js';
 
@@ -72,8 +71,6 @@ export const NO_RETURN = [
 ];
 
 export interface AnalyseOptions {
-  /** Path of the image, to find a map file or PDB beside it for function names. */
-  path?: string;
   budget?: number;
   /** Where iced-x86 comes from (default: its glue, no file written); the CLI passes snapshotDecoder(). */
   decoder?: DecoderProvider;
@@ -92,7 +89,7 @@ export function analyseCallSites(
   const untracked: UntrackedRef[] = [];
   const sites: CallSite[] = [];
   const references: CallSiteAnalysis['references'] = [];
-  const none = (): CallSiteAnalysis => ({ sites, untracked, references, skipped, functionAt: () => undefined });
+  const none = (): CallSiteAnalysis => ({ sites, untracked, references, skipped });
   const byName = new Map(targets.map((t) => [t.ddi, t]));
   const slots = new Map<number, SlotInfo>();
   const special = new Map<number, SpecialSlot>();
@@ -256,22 +253,7 @@ export function analyseCallSites(
     }
   }
 
-  // The CodeView record is read now, while the image is open; the PDB or map only when a
-  // finding asks for a function name.
-  const named = sites.length > 0 || untracked.length > 0;
-  const cv = named && options.path !== undefined ? readCodeView(src, h) : undefined;
-  let names: ReturnType<typeof functionNames> | undefined;
-  return {
-    sites,
-    untracked,
-    references,
-    skipped,
-    functionAt(rva) {
-      if (options.path === undefined) return undefined;
-      names ??= functionNames(options.path, h, cv);
-      return names.at(rva);
-    },
-  };
+  return { sites, untracked, references, skipped };
 }
 
 interface Region {

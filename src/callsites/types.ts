@@ -102,8 +102,6 @@ export interface CallSiteAnalysis {
   untracked: UntrackedRef[];
   /** Every instruction that referenced a checked DDI's slot or thunk, and what became of it. */
   references: { rva: number; length: number; ddi: string; uses: RefUse[] }[];
-  /** Name of the function containing `rva`, from a map file or PDB next to the image (loaded on first use). */
-  functionAt(rva: number): { name: string; offset: number } | undefined;
   /** Parts of the code not analysed, and why: the engine reports each as skipped-check. */
   skipped: SkippedPart[];
 }

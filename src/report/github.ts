@@ -38,8 +38,13 @@ export const githubReporter: Reporter = (report, options) => {
     const path = escapeControls(displayPath(file.path, options.cwd), true);
     for (const f of file.findings) {
       if (quietNote(f, options.includeNotes)) continue;
-      const props = `file=${escapeProperty(path)},title=${escapeProperty(`hvci-build ${f.rule}`)}`;
-      lines.push(`::${COMMANDS[f.severity]} ${props}::${escapeData(escapeControls(f.message, true))}`);
+      // On the source line when the PDB gives one: that is what a pull request's diff shows.
+      const src = f.source;
+      const file = src ? escapeControls(displayPath(src.file, options.cwd), true) : path;
+      const line = src ? `,line=${src.line}${src.column !== undefined ? `,col=${src.column}` : ''}` : '';
+      const props = `file=${escapeProperty(file)}${line},title=${escapeProperty(`hvci-build ${f.rule}`)}`;
+      const message = src ? `${path}: ${f.message}` : f.message;
+      lines.push(`::${COMMANDS[f.severity]} ${props}::${escapeData(escapeControls(message, true))}`);
     }
   }
   return lines.length ? lines.join('\n') + '\n' : '';

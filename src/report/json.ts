@@ -1,4 +1,5 @@
 import { displayPath } from './paths.js';
+import { shownSource } from './source.js';
 import type { Reporter } from './types.js';
 
 /** Version of the JSON document's shape; bumped on any incompatible change. */
@@ -6,7 +7,7 @@ export const JSON_REPORT_VERSION = 1;
 
 /**
  * `{ version, files: [{ path, findings: [{ rule, severity, message, section?,
- * rva?, offset?, length?, args }] }], summary }`; documented in README.md.
+ * rva?, offset?, length?, source?, args }] }], summary }`; documented in README.md.
  */
 export const jsonReporter: Reporter = (report, options) => {
   const doc = {
@@ -21,6 +22,7 @@ export const jsonReporter: Reporter = (report, options) => {
         ...(f.rva !== undefined ? { rva: f.rva } : {}),
         ...(f.offset !== undefined ? { offset: f.offset } : {}),
         ...(f.length !== undefined ? { length: f.length } : {}),
+        ...(f.source !== undefined ? { source: shownSource(f.source, options.cwd) } : {}),
         args: f.args,
       })),
     })),

@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
 import { resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ArgValue, Finding } from '../findings.js';
+import type { ArgValue, Finding, SourceLocation } from '../findings.js';
 import { hex } from '../pe/errors.js';
 import { quietNote, RULES } from '../rules/index.js';
 import type { RuleMeta } from '../rules/types.js';
 import { pathInside } from './paths.js';
+import { binaryPlace } from './source.js';
 import type { Reporter } from './types.js';
 
 /**
@@ -63,12 +64,17 @@ export const sarifReporter: Reporter = (report, options) => {
     }
     for (const f of file.findings) {
       const idx = ruleIndex.get(f.rule);
-      const location = { physicalLocation: { artifactLocation: { ...ref.location, index }, region: regionFor(f) } };
+      const binary = { physicalLocation: { artifactLocation: { ...ref.location, index }, region: regionFor(f) } };
+      // With a source line from the PDB, that is the primary location (code scanning shows it in
+      // the pull request's diff); the image's byte range stays as a related location.
+      const location = f.source ? sourceLocation(f.source, options.cwd) : binary;
+      const related = f.source ? { relatedLocations: [{ id: 0, ...binary, message: { text: `in the image, ${binaryPlace(f)}` } }] } : {};
       if (quietNote(f, options.includeNotes)) {
         notifications.push({
           level: 'note',
           message: { text: f.message },
           locations: [location],
+          ...related,
           associatedRule: { id: f.rule, ...(idx !== undefined ? { index: idx } : {}) },
           properties: resultProperties(f),
         });
@@ -80,6 +86,7 @@ export const sarifReporter: Reporter = (report, options) => {
         level: f.severity,
         message: { text: f.message },
         locations: [location],
+        ...related,
         partialFingerprints: lineHashed(fingerprint(f, ref.key, file.path, options.cwd)),
         properties: resultProperties(f),
       });
@@ -174,6 +181,12 @@ function regionFor(f: Finding): Record<string, number> {
     if (f.length !== undefined && f.length > 0) region.byteLength = f.length;
   }
   return region;
+}
+
+/** The source file and line of a finding, relative to SRCROOT when the file lies under cwd. */
+function sourceLocation(src: SourceLocation, cwd: string): unknown {
+  const region = { startLine: src.line, ...(src.column !== undefined ? { startColumn: src.column } : {}) };
+  return { physicalLocation: { artifactLocation: artifactRef(src.file, cwd).location, region } };
 }
 
 function resultProperties(f: Finding): Record<string, unknown> {

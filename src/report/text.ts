@@ -1,6 +1,7 @@
 import type { Severity } from '../findings.js';
 import { escapeControls } from '../escape.js';
 import { displayPath } from './paths.js';
+import { binaryPlace, sourcePlace } from './source.js';
 import type { Reporter } from './types.js';
 
 const COLORS: Record<Severity, string> = { error: '\x1b[31m', warning: '\x1b[33m', note: '\x1b[36m' };
@@ -16,7 +17,10 @@ export const textReporter: Reporter = (report, options) => {
     // Names from the input (file, section, DLL names) may hold newlines or escape codes.
     const path = escapeControls(displayPath(file.path, options.cwd));
     for (const f of file.findings) {
-      lines.push(`${path}: ${paint(COLORS[f.severity], f.severity)} ${paint(DIM, f.rule)}: ${escapeControls(f.message)}`);
+      // With a source line, the finding leads with it (as a compiler's diagnostic), the image after.
+      const where = f.source ? escapeControls(sourcePlace(f.source, options.cwd)) : path;
+      lines.push(`${where}: ${paint(COLORS[f.severity], f.severity)} ${paint(DIM, f.rule)}: ${escapeControls(f.message)}`);
+      if (f.source) lines.push(`  ${path}: ${escapeControls(binaryPlace(f))}`);
     }
     lines.push('');
   }

@@ -4,10 +4,10 @@
  * The helper does the rest: reading the analysis from the context, the location, the
  * function name, and the arguments every call-site finding has.
  */
-import type { CallSite, CallSiteAnalysis, CallTarget } from '../callsites/types.js';
+import type { CallSite, CallTarget } from '../callsites/types.js';
 import type { ArgValue, Severity } from '../findings.js';
 import { hex } from '../pe/errors.js';
-import type { Detection, Rule, RuleMeta } from './types.js';
+import type { Detection, Rule, RuleContext, RuleMeta } from './types.js';
 
 /** What a judge returns for a call worth reporting: the message arguments, optionally which message and a lower severity. */
 export type Verdict = Record<string, ArgValue> & { messageId?: string; severity?: Severity };
@@ -27,7 +27,7 @@ export function callSiteRule(meta: RuleMeta, targets: readonly CallTarget[], jud
         const verdict = judge(s);
         if (!verdict) continue;
         const { messageId, severity, ...args } = verdict;
-        const d = siteDetection(analysis, s, args);
+        const d = siteDetection(ctx, s, args);
         if (typeof messageId === 'string') d.messageId = messageId;
         if (severity !== undefined) d.defaultSeverity = severity;
         out.push(d);
@@ -42,8 +42,8 @@ export function hexValue(v: bigint): string {
 }
 
 /** `RVA 0x100B (alloc_exec+0xB)`, or `RVA 0x100B` without symbols. */
-export function placeOf(analysis: CallSiteAnalysis, rva: number): { site: string; function?: string } {
-  const fn = analysis.functionAt(rva);
+export function placeOf(ctx: RuleContext, rva: number): { site: string; function?: string } {
+  const fn = ctx.symbols?.functionAt(rva);
   if (!fn) return { site: `RVA ${hex(rva)}` };
   return { site: `RVA ${hex(rva)} (${fn.name}${fn.offset ? `+${hex(fn.offset)}` : ''})`, function: fn.name };
 }
@@ -53,12 +53,14 @@ export function placeOf(analysis: CallSiteAnalysis, rva: number): { site: string
  * arguments every call-site finding has: the DDI, where the call is (and the function
  * making it, when a PDB or map file names it), and how the call was made.
  */
-export function siteDetection(analysis: CallSiteAnalysis, s: CallSite, args: Record<string, ArgValue>): Detection {
+export function siteDetection(ctx: RuleContext, s: CallSite, args: Record<string, ArgValue>): Detection {
+  const source = ctx.symbols?.sourceAt(s.rva);
   return {
     section: s.section,
     rva: s.rva,
     offset: s.offset,
     length: s.length,
-    args: { ddi: s.ddi, rva: hex(s.rva), ...placeOf(analysis, s.rva), call: s.kind, via: s.via, ...args },
+    ...(source ? { source } : {}),
+    args: { ddi: s.ddi, rva: hex(s.rva), ...placeOf(ctx, s.rva), call: s.kind, via: s.via, ...args },
   };
 }

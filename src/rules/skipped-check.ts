@@ -39,6 +39,9 @@ export const skippedCheck: Rule = {
       'callsite-no-file-data':
         'section {section} is executable but holds no data in the file (code made at run time, as packers do): calls in it to {ddis} were not checked',
       'findings-cap': 'only the first {shown} of {total} {rule} findings are listed; the other {rest} were counted, not listed',
+      'pdb-mismatch': 'the PDB {pdb} belongs to another build ({detail}): it was not used, so findings carry no source lines',
+      'pdb-container': 'the PDB {pdb} is damaged ({detail}): it was not used, so findings carry no source lines',
+      'pdb-stream': 'the PDB {pdb} is damaged ({detail}): it was not used, so findings carry no source lines',
       'name-not-utf8':
         'the file name is not valid UTF-8 (shown with its other bytes as \\xNN); the file was checked, but no PDB or map file next to it was looked for',
     },

@@ -1,6 +1,7 @@
 import type { CallSiteAnalysis, CallTarget } from '../callsites/types.js';
-import type { ArgValue, Severity } from '../findings.js';
+import type { ArgValue, Severity, SourceLocation } from '../findings.js';
 import type { PeImage } from '../pe/image.js';
+import type { ImageSymbols } from '../symbols/index.js';
 
 export interface RuleMeta {
   /** Stable id used in configs, output and SARIF. Never renamed. */
@@ -38,6 +39,8 @@ export interface RuleContext {
   minWindowsBuild: number | undefined;
   /** The call-site analysis, when a rule that needs it is enabled and it ran. */
   callSites: CallSiteAnalysis | undefined;
+  /** The image's PDB or map file, read on first use; undefined for an image given as bytes. */
+  symbols: ImageSymbols | undefined;
 }
 
 /** What a rule reports; the engine adds the id, the final severity and the message text. */
@@ -47,6 +50,8 @@ export interface Detection {
   rva?: number;
   offset?: number;
   length?: number;
+  /** File and line of the code or data at fault, when the PDB has them. */
+  source?: SourceLocation;
   /** A rule may lower its own default for this finding (see straddling-reloc). */
   defaultSeverity?: Severity;
   /** Which of the rule's `meta.messages` words this finding; `meta.message` when absent. */

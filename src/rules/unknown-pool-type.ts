@@ -72,13 +72,15 @@ export const unknownPoolType: Rule = {
     const out: Detection[] = base.check!(image, ctx);
     const analysis = ctx.callSites;
     for (const u of analysis?.untracked ?? []) {
+      const source = u.use === 'in-data' ? undefined : ctx.symbols?.sourceAt(u.rva);
       out.push({
         messageId: `untracked-${u.use}`,
         section: u.section,
         rva: u.rva,
         offset: u.offset,
         length: 1,
-        args: { ddi: u.ddi, rva: hex(u.rva), ...placeOf(analysis!, u.rva), section: u.section, use: u.use },
+        ...(source ? { source } : {}),
+        args: { ddi: u.ddi, rva: hex(u.rva), ...placeOf(ctx, u.rva), section: u.section, use: u.use },
       });
     }
     return out;
