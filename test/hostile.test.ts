@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkImage } from '../src/check-image.js';
 import { checkFiles } from '../src/check-files.js';
-import { functionNames, readCodeView } from '../src/callsites/symbols.js';
+import { imageSymbols } from '../src/symbols/index.js';
+import { readCodeView } from '../src/pe/debug-directory.js';
 import { FINDINGS_PER_RULE, capFindings } from '../src/findings-cap.js';
 import type { Finding } from '../src/findings.js';
 import { parseHeaders } from '../src/pe/headers.js';
@@ -121,9 +122,9 @@ describe('a hostile PDB next to the image', () => {
     }
     const src = bufferSource(readFileSync(image));
     const h = parseHeaders(src);
-    const names = functionNames(image, h, readCodeView(src, h));
+    const names = imageSymbols(image, h, readCodeView(src, h));
     let found = 0;
-    for (let rva = h.sections[0]!.virtualAddress; rva < h.sections[0]!.virtualAddress + 0x400; rva += 4) if (names.at(rva)) found++;
+    for (let rva = h.sections[0]!.virtualAddress; rva < h.sections[0]!.virtualAddress + 0x400; rva += 4) if (names.functionAt(rva)) found++;
     return found;
   };
 
@@ -133,8 +134,10 @@ describe('a hostile PDB next to the image', () => {
   });
 
   for (const [name, pdb] of Object.entries(hostilePdbs())) {
-    it(`${name}: no names, no exception`, () => {
+    it(`${name}: no names, no exception; a skipped-check note says the PDB is damaged`, () => {
       expect(namesWith(pdb)).toBe(0);
+      const notes = checkImage(image).findings.filter((f) => f.rule === 'skipped-check');
+      expect(notes.map((f) => f.message)).toEqual([expect.stringMatching(/^the PDB .*\.pdb is damaged \(.+\): it was not used/)]);
     });
   }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkFiles } from '../check-files.js';
 import { NotRegularFileError } from '../files/discover.js';
@@ -35,6 +36,7 @@ const CHECK_OPTIONS = {
   'no-color': { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   'no-callsites': { type: 'boolean' },
+  'path-map': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -89,6 +91,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     ...(jobs !== undefined ? { jobs } : {}),
     ...(values['no-callsites'] || !config.callsites ? { callsites: false } : {}),
     decoder: snapshotDecoder(),
+    pathMap: [...config.pathMap, ...parsePathMap(values['path-map'] ?? [], cwd)],
     ...(progress ? { onProgress: progress.update } : {}),
   }).catch((err: unknown) => {
     // A FIFO, socket or device named on the command line: refused, not read.
@@ -132,6 +135,15 @@ export async function checkCommand(args: string[]): Promise<number> {
 function errorsOnly(report: CheckReport): CheckReport {
   const files = report.files.map((f) => ({ ...f, findings: f.findings.filter((x) => x.severity === 'error') }));
   return makeReport(files, report.search);
+}
+
+/** `--path-map FROM=TO`: a build-machine prefix and the directory here (relative to cwd) it stands for. */
+function parsePathMap(list: string[], cwd: string): { from: string; to: string }[] {
+  return list.map((item) => {
+    const eq = item.lastIndexOf('=');
+    if (eq <= 0) throw new UsageError(`--path-map must be FROM=TO (a build-machine path prefix and a directory here), not '${item}'`);
+    return { from: item.slice(0, eq), to: resolve(cwd, item.slice(eq + 1)) };
+  });
 }
 
 function parseRuleOverrides(list: string[]): Record<string, SeveritySetting> {

@@ -57,6 +57,8 @@ Options:
       --no-progress         no progress display on a terminal
       --no-callsites        skip call-site analysis of the code (the exec-* and
                             unknown-pool-type rules); header rules only
+      --path-map <from=to>  source paths of the build machine starting with
+                            'from' (in the PDB) are under 'to' here; repeatable
   -h, --help                show this help
 
 ${exitCodes('an error-level finding, or more warnings than --max-warnings')}`;

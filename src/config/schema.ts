@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { SeveritySetting } from '../findings.js';
 import { ConfigError } from './config-error.js';
 import { validateBuildConfig, type BuildConfig } from './build-section.js';
@@ -24,6 +25,11 @@ export interface HvciConfig {
   build?: Partial<BuildConfig> & { sources: string[] };
   /** Analyse the calls to allocation and mapping DDIs in the code (default true; --no-callsites for one run). */
   callsites?: boolean;
+  /**
+   * Source path prefixes of the build machine, as the PDB records them, and the directory of
+   * this checkout each stands for (relative to the config's directory): { "C:/build/drv": "." }.
+   */
+  pathMap?: Record<string, string>;
   /** Paths of the LLVM tools, when they are not found on PATH. */
   toolchain?: Partial<Record<'clangCl' | 'lldLink' | 'llvmLib' | 'llvmDlltool' | 'llvmReadobj', string>>;
 }
@@ -48,6 +54,8 @@ export interface ResolvedConfig {
   toolchain: Record<string, string>;
   build: BuildConfig | undefined;
   callsites: boolean;
+  /** Build-machine prefix to a directory here, resolved against `dir`. */
+  pathMap: { from: string; to: string }[];
 }
 
 export function defaultConfig(dir: string): ResolvedConfig {
@@ -61,13 +69,14 @@ export function defaultConfig(dir: string): ResolvedConfig {
     toolchain: {},
     build: undefined,
     callsites: true,
+    pathMap: [],
   };
 }
 
 export { ConfigError };
 
 const SETTINGS: readonly string[] = ['off', 'note', 'warning', 'error'];
-const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain', 'build', 'callsites'];
+const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain', 'build', 'callsites', 'pathMap'];
 const TOOL_KEYS: Readonly<Record<string, string>> = {
   clangCl: 'clang-cl',
   lldLink: 'lld-link',
@@ -142,6 +151,12 @@ export function validateConfig(
   if (obj.callsites !== undefined) {
     if (typeof obj.callsites !== 'boolean') throw new ConfigError(file, 'callsites', 'must be true or false');
     config.callsites = obj.callsites;
+  }
+  if (obj.pathMap !== undefined) {
+    for (const [from, to] of Object.entries(objectAt(obj.pathMap, file, 'pathMap'))) {
+      if (typeof to !== 'string' || from === '') throw new ConfigError(file, `pathMap.${from}`, 'must map a path prefix to a directory');
+      config.pathMap.push({ from, to: resolve(dir, to) });
+    }
   }
   if (obj.toolchain !== undefined) {
     const tc = objectAt(obj.toolchain, file, 'toolchain');

@@ -1,0 +1,242 @@
+/**
+ * Source locations from the PDB (src/pdb, src/symbols): drivers built here by clang-cl /Zi or
+ * /Z7 and lld-link /debug, for x64, x86 and ARM64 at /Od and /O2, one call inlined; every
+ * finding's file and line is held to llvm-symbolizer's and llvm-pdbutil's reading of the
+ * same PDB. The builds stay where they were linked, so the image's CodeView path finds the
+ * PDB for llvm-symbolizer as it does for hvci-build.
+ */
+import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkImage } from '../src/check-image.js';
+import type { Finding } from '../src/findings.js';
+import { openPdb } from '../src/pdb/index.js';
+import { parseHeaders } from '../src/pe/headers.js';
+import { bufferSource } from '../src/pe/source.js';
+import { requireTool } from '../src/toolchain/find-tool.js';
+import { buildImplib } from './fixtures/build.js';
+import { runCli } from './helpers/cli.js';
+import { githubConfig, validate } from './helpers/sarif-multitool.js';
+import { FIXTURE_INCLUDE, FIXTURE_SRC, tempDir } from './helpers/toolchain.js';
+import { hostilePdbs } from './hostile/generate.js';
+
+const TARGET = { x64: 'x86_64-pc-windows-msvc', x86: 'i686-pc-windows-msvc', arm64: 'aarch64-pc-windows-msvc' } as const;
+type Arch = keyof typeof TARGET;
+const SOURCES = ['callsite-pool.c', 'callsite-inline.c'];
+const CALLSITE_RULES = ['exec-pool-type', 'exec-page-protection', 'exec-mdl-mapping', 'unknown-pool-type'];
+
+interface Build {
+  dir: string;
+  image: string;
+  base: number;
+}
+
+/** Compiles SOURCES (copied to dir/src) and links dir/drv.sys with a PDB beside it. */
+async function buildDriver(dir: string, arch: Arch, opt: '/Od' | '/O2', debug: '/Zi' | '/Z7'): Promise<Build> {
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  const objs: string[] = [];
+  for (const s of SOURCES) {
+    cpSync(join(FIXTURE_SRC, s), join(dir, 'src', s));
+    const obj = s.replace(/\.c$/, '.obj');
+    await execa(requireTool('clang-cl'), ['/c', '/nologo', '/kernel', '/Gy', '/GS-', opt, debug, `--target=${TARGET[arch]}`, `/I${FIXTURE_INCLUDE}`, `/Fo${obj}`, '--', `src/${s}`], { cwd: dir });
+    objs.push(obj);
+  }
+  const lib = await buildImplib(arch);
+  // /opt:noref keeps AllocInlined, which nothing calls.
+  const flags = ['/nologo', '/driver', '/subsystem:native', '/entry:DriverEntry', '/nodefaultlib', `/machine:${arch}`, '/debug', '/opt:noref'];
+  await execa(requireTool('lld-link'), [...flags, lib, ...objs, '/out:drv.sys'], { cwd: dir });
+  const image = join(dir, 'drv.sys');
+  return { dir, image, base: Number(parseHeaders(bufferSource(readFileSync(image))).imageBase) };
+}
+
+const callSiteFindings = (fs: readonly Finding[]): Finding[] => fs.filter((f) => CALLSITE_RULES.includes(f.rule));
+/** x86 names are decorated (_AllocExec, _DriverEntry@8). */
+const plain = (n: unknown): string => String(n ?? '').replace(/^_/, '').replace(/@\d+$/, '');
+
+interface Frame {
+  FileName: string;
+  FunctionName: string;
+  Line: number;
+}
+
+/** llvm-symbolizer's frames for each RVA (innermost first), reading the PDB the image names. */
+async function symbolize(b: Build, rvas: readonly number[]): Promise<Frame[][]> {
+  const vas = rvas.map((r) => '0x' + (b.base + r).toString(16));
+  const r = await execa('llvm-symbolizer-19', [`--obj=${b.image}`, '--output-style=JSON', ...vas]);
+  return (JSON.parse(r.stdout) as { Symbol: Frame[] }[]).map((x) => x.Symbol);
+}
+
+/** Line of each RVA from `llvm-pdbutil dump -l`: the last entry at or before it in its block. */
+async function pdbutilLines(b: Build, textRva: number): Promise<(rva: number) => { file: string; line: number } | undefined> {
+  const out = (await execa('llvm-pdbutil-19', ['dump', '-l', join(b.dir, 'drv.pdb')])).stdout;
+  const blocks: { start: number; end: number; file: string; entries: [number, number][] }[] = [];
+  let file = '';
+  for (const line of out.split('\n')) {
+    const f = /^(\/\S+) \(MD5/.exec(line);
+    if (f) file = f[1]!;
+    const blk = /^\s+0001:([0-9A-F]{8})-([0-9A-F]{8}), line\/addr entries/.exec(line);
+    if (blk) blocks.push({ start: parseInt(blk[1]!, 16), end: parseInt(blk[2]!, 16), file, entries: [] });
+    else if (/^\s+\d+ [0-9A-F]{8}/.test(line)) for (const m of line.matchAll(/(\d+) ([0-9A-F]{8})/g)) blocks.at(-1)!.entries.push([parseInt(m[2]!, 16), Number(m[1])]);
+  }
+  return (rva) => {
+    const off = rva - textRva;
+    const blk = blocks.find((x) => off >= x.start && off <= x.end);
+    const e = blk?.entries.filter(([o]) => o <= off).at(-1);
+    return blk && e ? { file: blk.file, line: e[1] } : undefined;
+  };
+}
+
+const BUILDS = (['x64', 'x86', 'arm64'] as const).flatMap((arch) => [
+  { arch, opt: '/Od' as const, debug: '/Zi' as const },
+  { arch, opt: '/O2' as const, debug: '/Z7' as const },
+]);
+const builds = new Map<string, Build>();
+const key = (b: (typeof BUILDS)[number]): string => `${b.arch} ${b.opt} ${b.debug}`;
+
+beforeAll(async () => {
+  await Promise.all(BUILDS.map(async (b) => builds.set(key(b), await buildDriver(tempDir(`pdb-${b.arch}-${b.opt.slice(1)}`), b.arch, b.opt, b.debug))));
+}, 300_000);
+
+describe('source lines of call-site findings, held to llvm-symbolizer and llvm-pdbutil', () => {
+  for (const spec of BUILDS) {
+    it(`${key(spec)}: every call-site finding has the file, line and function both tools give`, async () => {
+      const b = builds.get(key(spec))!;
+      const findings = callSiteFindings(checkImage(b.image).findings);
+      expect(findings.length).toBeGreaterThanOrEqual(10);
+      const frames = await symbolize(b, findings.map((f) => f.rva!));
+      const text = (await execa('llvm-readobj-19', ['--sections', b.image])).stdout;
+      const textRva = parseInt(/Name: \.text[\s\S]*?VirtualAddress: 0x([0-9A-F]+)/.exec(text)![1]!, 16);
+      const lineOf = await pdbutilLines(b, textRva);
+      findings.forEach((f, i) => {
+        // The line table's answer is the outermost frame: for an inlined call, the caller's line.
+        const outer = frames[i]!.at(-1)!;
+        expect(f.source, f.message).toBeDefined();
+        expect(f.source!.file).toBe(posix.normalize(outer.FileName));
+        expect(f.source!.line, f.message).toBe(outer.Line);
+        expect(plain(f.source!.function)).toBe(plain(outer.FunctionName));
+        expect(f.source!.object).toBe(join(b.dir, f.source!.file.endsWith('inline.c') ? 'callsite-inline.obj' : 'callsite-pool.obj'));
+        const u = lineOf(f.rva!)!;
+        expect([posix.normalize(u.file), u.line]).toEqual([f.source!.file, f.source!.line]);
+      });
+      const inlined = findings.find((f) => f.source!.file.endsWith('callsite-inline.c'))!;
+      expect(plain(inlined.source!.function)).toBe('AllocInlined');
+      expect(inlined.source!.line).toBe(17);
+      expect(frames[findings.indexOf(inlined)]!.map((x) => plain(x.FunctionName))).toEqual(['AllocHelper', 'AllocInlined']);
+      const src = readFileSync(join(b.dir, 'src', 'callsite-pool.c'), 'utf8').split('\n');
+      const exec = findings.find((f) => plain(f.args.function) === 'AllocExec')!;
+      expect(src[exec.source!.line - 1]).toContain('ExAllocatePoolWithTag(NonPagedPool,');
+    });
+  }
+});
+
+describe('reporters', () => {
+  const x64 = (): Build => builds.get('x64 /O2 /Z7')!;
+
+  it('text: the source line leads, then the image and where in it', async () => {
+    const r = await runCli(['check', 'drv.sys'], { cwd: x64().dir });
+    expect(r.exitCode).toBe(1);
+    const lines = r.stdout.split('\n');
+    const i = lines.findIndex((l) => /^src\/callsite-pool\.c:18: error exec-pool-type: ExAllocatePoolWithTag allocates executable memory/.test(l));
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(lines[i + 1]).toMatch(/^ {2}drv\.sys: section \.text, RVA 0x[0-9A-F]+, file offset 0x[0-9A-F]+$/);
+    expect(lines.filter((l) => l.startsWith('drv.sys: error'))).toEqual([]);
+  });
+
+  it('json: source { file, line, function, object } relative to cwd beside the binary location', async () => {
+    const r = await runCli(['check', 'drv.sys', '-f', 'json'], { cwd: x64().dir });
+    const f = JSON.parse(r.stdout).files[0].findings.find((x: Finding) => x.args.function === 'AllocExec');
+    expect(f.source).toEqual({ file: 'src/callsite-pool.c', line: 18, function: 'AllocExec', object: 'callsite-pool.obj' });
+    expect(f.section).toBe('.text');
+    expect(typeof f.rva).toBe('number');
+  });
+
+  it('github: annotates file=src/callsite-pool.c,line=N; the image is named in the message', async () => {
+    const r = await runCli(['check', 'drv.sys', '-f', 'github'], { cwd: x64().dir });
+    expect(r.stdout).toMatch(/^::error file=src\/callsite-pool\.c,line=18,title=hvci-build exec-pool-type::drv\.sys: ExAllocatePoolWithTag allocates/m);
+    expect(r.stdout).not.toMatch(/file=drv\.sys/);
+  });
+
+  it('sarif: the source line is the primary location, the image a related one; valid for GitHub code scanning', async () => {
+    const dir = x64().dir;
+    const r = await runCli(['check', 'drv.sys', '-f', 'sarif', '-o', 'out.sarif'], { cwd: dir });
+    expect(r.exitCode).toBe(1);
+    const doc = JSON.parse(readFileSync(join(dir, 'out.sarif'), 'utf8'));
+    const res = doc.runs[0].results.find((x: { properties: { args: { function?: string } } }) => x.properties.args.function === 'AllocExec');
+    expect(res.locations[0].physicalLocation).toEqual({ artifactLocation: { uri: 'src/callsite-pool.c', uriBaseId: 'SRCROOT' }, region: { startLine: 18 } });
+    expect(res.relatedLocations[0].physicalLocation.artifactLocation).toMatchObject({ uri: 'drv.sys', uriBaseId: 'SRCROOT' });
+    expect(res.relatedLocations[0].physicalLocation.region.byteOffset).toBeGreaterThan(0);
+    const { results } = validate(join(dir, 'out.sarif'), ['--config', githubConfig(join(dir, 'gh.xml'))]);
+    expect(results.filter((x) => x.level === 'error')).toEqual([]);
+  }, 120_000);
+});
+
+describe('a PDB built in one directory, checked from another', () => {
+  let moved: string;
+  let built: string;
+  beforeAll(async () => {
+    built = tempDir('pdb-built');
+    await buildDriver(built, 'x64', '/O2', '/Z7');
+    moved = `${built}-moved`;
+    renameSync(built, moved);
+  }, 120_000);
+
+  it('without a path map the build machine\'s absolute path is shown', async () => {
+    const r = await runCli(['check', 'drv.sys', '-f', 'github'], { cwd: moved });
+    expect(r.stdout).toContain(`::error file=${join(built, 'src/callsite-pool.c')},line=18,`);
+  });
+
+  it('--path-map FROM=TO (and pathMap in the config) map it to the checkout', async () => {
+    const r = await runCli(['check', 'drv.sys', '-f', 'github', '--path-map', `${built}=.`], { cwd: moved });
+    expect(r.stdout).toMatch(/^::error file=src\/callsite-pool\.c,line=18,/m);
+    writeFileSync(join(moved, 'hvci.config.json'), JSON.stringify({ pathMap: { [built]: '.' } }));
+    const c = await runCli(['check', 'drv.sys', '-f', 'github'], { cwd: moved });
+    expect(c.stdout).toMatch(/^::error file=src\/callsite-pool\.c,line=18,/m);
+  });
+
+  it('a PDB of another build beside the image: a note, no source, findings as without symbols', () => {
+    const other = join(tempDir('pdb-other'), 'drv.sys');
+    cpSync(join(moved, 'drv.sys'), other);
+    cpSync(join(builds.get('x64 /O2 /Z7')!.dir, 'drv.pdb'), other.replace(/\.sys$/, '.pdb'));
+    const r = checkImage(other);
+    expect(callSiteFindings(r.findings).length).toBeGreaterThan(5);
+    for (const f of callSiteFindings(r.findings)) expect(f.source).toBeUndefined();
+    const notes = r.findings.filter((f) => f.rule === 'skipped-check');
+    expect(notes.map((f) => f.message)).toEqual([expect.stringMatching(/^the PDB .*drv\.pdb belongs to another build \(GUID [0-9A-F]{32}, the image's [0-9A-F]{32}\)/)]);
+  });
+
+  it('a clean driver does not read its PDB: no note even when the PDB is damaged', async () => {
+    const dir = tempDir('pdb-clean');
+    cpSync(join(FIXTURE_SRC, 'clean.c'), join(dir, 'clean.c'));
+    await execa(requireTool('clang-cl'), ['/c', '/nologo', '/kernel', '/GS-', '/Z7', '--target=x86_64-pc-windows-msvc', `/I${FIXTURE_INCLUDE}`, '/Foclean.obj', '--', 'clean.c'], { cwd: dir });
+    await execa(requireTool('lld-link'), ['/nologo', '/driver', '/subsystem:native', '/entry:DriverEntry', '/nodefaultlib', '/machine:x64', '/debug', await buildImplib('x64'), 'clean.obj', '/out:clean.sys'], { cwd: dir });
+    writeFileSync(join(dir, 'clean.pdb'), hostilePdbs()['directory-4gib']!);
+    const r = checkImage(join(dir, 'clean.sys'));
+    expect(r.findings.filter((f) => f.severity !== 'note')).toEqual([]);
+    expect(r.findings.map((f) => f.rule)).not.toContain('skipped-check');
+  });
+});
+
+describe('openPdb on hostile PDBs: a problem code, no exception', () => {
+  const identity = { guid: Buffer.alloc(16), age: 1 };
+  for (const [name, pdb] of Object.entries(hostilePdbs())) {
+    it(name, () => {
+      const t = performance.now();
+      const r = openPdb(pdb, identity, [{ virtualAddress: 0x1000, size: 0x1000 }]);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.problem).toBe('container');
+      expect(performance.now() - t).toBeLessThan(500);
+    });
+  }
+
+  it('truncated copies of a real PDB, cut anywhere: a problem code or a usable PDB, never an exception', () => {
+    const b = builds.get('x64 /O2 /Z7')!;
+    const real = readFileSync(join(b.dir, 'drv.pdb'));
+    const info = openPdb(real, { guid: Buffer.alloc(16), age: 1 }, []);
+    expect(info).toMatchObject({ ok: false, problem: 'mismatch' });
+    for (let cut = 0; cut < real.length; cut += 997) {
+      const r = openPdb(real.subarray(0, cut), identity, []);
+      expect(r.ok).toBe(false);
+    }
+  });
+});
