@@ -5,7 +5,7 @@
  * same PDB. The builds stay where they were linked, so the image's CodeView path finds the
  * PDB for llvm-symbolizer as it does for hvci-build.
  */
-import { cpSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -215,6 +215,33 @@ describe('a PDB built in one directory, checked from another', () => {
     expect(r.findings.filter((f) => f.severity !== 'note')).toEqual([]);
     expect(r.findings.map((f) => f.rule)).not.toContain('skipped-check');
   });
+});
+
+describe('hvci-build build links with /debug by default', () => {
+  it('the PDB is beside the driver, and a finding is on the source line', async () => {
+    const dir = tempDir('pdb-init');
+    expect((await runCli(['init'], { cwd: dir })).exitCode).toBe(0);
+    const driver = join(dir, 'src', 'driver.c');
+    writeFileSync(driver, readFileSync(driver, 'utf8').replace('NonPagedPoolNx, 64', 'NonPagedPool, 64'));
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(1);
+    const name = dir.split('/').pop()!.replace(/[^A-Za-z0-9_]/g, '_');
+    expect(existsSync(join(dir, 'build', `${name}.pdb`))).toBe(true);
+    const line = readFileSync(driver, 'utf8').split('\n').findIndex((l) => l.includes('NonPagedPool, 64')) + 1;
+    expect(r.stdout + r.stderr).toMatch(new RegExp(`^src/driver\\.c:${line}: error exec-pool-type: `, 'm'));
+  }, 120_000);
+
+  it('build.debug: false links without a PDB', async () => {
+    const dir = tempDir('pdb-nodebug');
+    expect((await runCli(['init'], { cwd: dir })).exitCode).toBe(0);
+    const config = join(dir, 'hvci.config.ts');
+    writeFileSync(config, readFileSync(config, 'utf8').replace("arch: 'x64',", "arch: 'x64',\n    debug: false,"));
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const name = dir.split('/').pop()!.replace(/[^A-Za-z0-9_]/g, '_');
+    expect(existsSync(join(dir, 'build', `${name}.sys`))).toBe(true);
+    expect(existsSync(join(dir, 'build', `${name}.pdb`))).toBe(false);
+  }, 120_000);
 });
 
 describe('openPdb on hostile PDBs: a problem code, no exception', () => {

@@ -23,6 +23,8 @@ export function compileArgs(job: CompileJob, build: BuildConfig, cwd: string): s
     '/GS-',
     '/O2',
     `--target=${TARGETS[build.arch].triple}`,
+    // CodeView line tables in each object, for the PDB the link writes.
+    ...(build.debug ? ['/Z7'] : []),
     ...build.include.map((dir) => `/I${resolve(cwd, dir)}`),
     ...build.defines.map((d) => `/D${d}`),
     ...build.cflags,

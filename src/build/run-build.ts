@@ -95,6 +95,9 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
       ...libraries,
       ...importLibs,
       `/out:${output}`,
+      // A PDB beside the driver, for source lines in findings. /debug alone turns off
+      // /opt:ref and /opt:icf (as link.exe does): keep the image the same as without it.
+      ...(build.debug ? ['/debug', '/opt:ref', '/opt:icf'] : []),
       ...build.ldflags,
     ];
     const linkKey = commandKey([...linkArgs, JSON.stringify(config.rules), String(config.minWindowsBuild), JSON.stringify(config.link), String(config.callsites)]);

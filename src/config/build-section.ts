@@ -20,19 +20,21 @@ export interface BuildConfig {
   entry: string;
   cflags: string[];
   ldflags: string[];
+  /** CodeView in the objects (/Z7) and a PDB beside the driver (/debug): findings get source lines. Default true. */
+  debug: boolean;
 }
 
 const ARCHES: readonly Arch[] = ['x64', 'x86', 'arm64'];
 const LIST_KEYS = ['sources', 'include', 'defines', 'libraries', 'defs', 'cflags', 'ldflags'] as const;
 const STRING_KEYS = ['output', 'outDir', 'entry', 'arch'] as const;
+const BOOLEAN_KEYS = ['debug'] as const;
 
 export function validateBuildConfig(raw: unknown, file: string): BuildConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(file, 'build', 'must be an object');
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!(LIST_KEYS as readonly string[]).includes(key) && !(STRING_KEYS as readonly string[]).includes(key)) {
-      throw new ConfigError(file, `build.${key}`, `unknown key (known: ${[...LIST_KEYS, ...STRING_KEYS].join(', ')})`);
-    }
+    const known: readonly string[] = [...LIST_KEYS, ...STRING_KEYS, ...BOOLEAN_KEYS];
+    if (!known.includes(key)) throw new ConfigError(file, `build.${key}`, `unknown key (known: ${known.join(', ')})`);
   }
   const list = (key: (typeof LIST_KEYS)[number]): string[] => {
     const v = obj[key];
@@ -52,6 +54,7 @@ export function validateBuildConfig(raw: unknown, file: string): BuildConfig {
   const arch = str('arch', 'x64');
   if (!ARCHES.includes(arch as Arch)) throw new ConfigError(file, 'build.arch', `must be one of ${ARCHES.join(', ')}, not '${arch}'`);
   const outDir = str('outDir', 'build');
+  if (obj.debug !== undefined && typeof obj.debug !== 'boolean') throw new ConfigError(file, 'build.debug', 'must be true or false');
   return {
     sources,
     include: list('include'),
@@ -64,5 +67,6 @@ export function validateBuildConfig(raw: unknown, file: string): BuildConfig {
     entry: str('entry', 'DriverEntry'),
     cflags: list('cflags'),
     ldflags: list('ldflags'),
+    debug: obj.debug !== false,
   };
 }
