@@ -16,6 +16,8 @@ export interface SourceLocation {
   function?: string;
   /** The object file that holds the code. */
   object?: string;
+  /** Code of an inlined function (file, line and function above are its own): the call that inlined it. */
+  inlinedAt?: { file: string; line: number; function?: string };
 }
 
 export interface Finding {

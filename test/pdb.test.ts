@@ -12,6 +12,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { checkImage } from '../src/check-image.js';
 import type { Finding } from '../src/findings.js';
 import { openPdb } from '../src/pdb/index.js';
+import { readCodeView } from '../src/pe/debug-directory.js';
+import { imageSymbols } from '../src/symbols/index.js';
 import { parseHeaders } from '../src/pe/headers.js';
 import { bufferSource } from '../src/pe/source.js';
 import { requireTool } from '../src/toolchain/find-tool.js';
@@ -109,24 +111,57 @@ describe('source lines of call-site findings, held to llvm-symbolizer and llvm-p
       const textRva = parseInt(/Name: \.text[\s\S]*?VirtualAddress: 0x([0-9A-F]+)/.exec(text)![1]!, 16);
       const lineOf = await pdbutilLines(b, textRva);
       findings.forEach((f, i) => {
-        // The line table's answer is the outermost frame: for an inlined call, the caller's line.
+        // Innermost frame first: for an inlined call, the inlined function's line; the last
+        // frame is the line table's answer, the caller's line.
+        const inner = frames[i]![0]!;
         const outer = frames[i]!.at(-1)!;
         expect(f.source, f.message).toBeDefined();
-        expect(f.source!.file).toBe(posix.normalize(outer.FileName));
-        expect(f.source!.line, f.message).toBe(outer.Line);
-        expect(plain(f.source!.function)).toBe(plain(outer.FunctionName));
+        expect([f.source!.file, f.source!.line, plain(f.source!.function)], f.message).toEqual([posix.normalize(inner.FileName), inner.Line, plain(inner.FunctionName)]);
+        const table = f.source!.inlinedAt ?? f.source!;
+        expect([table.file, table.line, plain(table.function)]).toEqual([posix.normalize(outer.FileName), outer.Line, plain(outer.FunctionName)]);
         expect(f.source!.object).toBe(join(b.dir, f.source!.file.endsWith('inline.c') ? 'callsite-inline.obj' : 'callsite-pool.obj'));
         const u = lineOf(f.rva!)!;
-        expect([posix.normalize(u.file), u.line]).toEqual([f.source!.file, f.source!.line]);
+        expect([posix.normalize(u.file), u.line]).toEqual([table.file, table.line]);
       });
       const inlined = findings.find((f) => f.source!.file.endsWith('callsite-inline.c'))!;
-      expect(plain(inlined.source!.function)).toBe('AllocInlined');
-      expect(inlined.source!.line).toBe(17);
+      expect(inlined.source).toMatchObject({ function: 'AllocHelper', line: 13, inlinedAt: { line: 17 } });
+      expect(plain(inlined.source!.inlinedAt!.function)).toBe('AllocInlined');
       expect(frames[findings.indexOf(inlined)]!.map((x) => plain(x.FunctionName))).toEqual(['AllocHelper', 'AllocInlined']);
       const src = readFileSync(join(b.dir, 'src', 'callsite-pool.c'), 'utf8').split('\n');
       const exec = findings.find((f) => plain(f.args.function) === 'AllocExec')!;
       expect(src[exec.source!.line - 1]).toContain('ExAllocatePoolWithTag(NonPagedPool,');
     });
+  }
+});
+
+describe('every byte of the code, held to llvm-symbolizer', () => {
+  for (const spec of BUILDS) {
+    it(`${key(spec)}: function, file and line (innermost frame) and the caller's line of inlined code`, async () => {
+      const b = builds.get(key(spec))!;
+      const bytes = readFileSync(b.image);
+      const src = bufferSource(bytes);
+      const h = parseHeaders(src);
+      const text = h.sections.find((x) => x.name === '.text')!;
+      const syms = imageSymbols(b.image, h, readCodeView(src, h));
+      const rvas = Array.from({ length: text.virtualSize }, (_, i) => text.virtualAddress + i);
+      const frames = await symbolize(b, rvas);
+      let placed = 0;
+      rvas.forEach((rva, i) => {
+        const got = syms.sourceAt(rva);
+        const inner = frames[i]![0]!;
+        const outer = frames[i]!.at(-1)!;
+        const where = `RVA 0x${rva.toString(16)}`;
+        if (inner.Line === 0) {
+          expect(got, where).toBeUndefined();
+          return;
+        }
+        placed++;
+        expect([got?.file, got?.line, plain(got?.function)], where).toEqual([posix.normalize(inner.FileName), inner.Line, plain(inner.FunctionName)]);
+        const table = got!.inlinedAt ?? got!;
+        expect([table.line, plain(table.function)], where).toEqual([outer.Line, plain(outer.FunctionName)]);
+      });
+      expect(placed).toBeGreaterThan(text.virtualSize * 0.8);
+    }, 60_000);
   }
 });
 

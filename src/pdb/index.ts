@@ -13,6 +13,8 @@ import { readDbi, type PdbModule } from './dbi.js';
 import { PdbDamage, type PdbProblem } from './errors.js';
 import { readInfo } from './info.js';
 import { readGlobalSymbols, readModuleStream, type SegSymbol } from './module-stream.js';
+import type { InlineSite } from './inline-sites.js';
+import { readItemNames, type ItemNames } from './item-names.js';
 import { Msf } from './msf.js';
 import { readStrings } from './strings.js';
 
@@ -28,6 +30,8 @@ export interface PdbLocation {
   functionOffset?: number;
   /** The object file (module) that contributed the bytes. */
   object?: string;
+  /** Code of an inlined call: the innermost inlined function and its file and line (file and line above are the caller's). */
+  inlined?: { function?: string; file?: string; line: number };
 }
 
 export interface PdbSymbols {
@@ -55,6 +59,7 @@ interface Ranged {
   end: number;
   name: string;
   module?: number;
+  inlined?: InlineSite[];
 }
 
 interface LineRange {
@@ -91,11 +96,25 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
     const s = sections[segment - 1];
     return s && offset <= s.size ? s.virtualAddress + offset : undefined;
   };
-  const ranged = (list: SegSymbol[], module: number | undefined, out: Ranged[]): void => {
+  const ranged = (list: (SegSymbol & { inlined?: InlineSite[] })[], module: number | undefined, out: Ranged[]): void => {
     for (const s of list) {
       const rva = rvaOf(s.segment, s.offset);
-      if (rva !== undefined) out.push({ rva, end: s.size !== undefined ? rva + s.size : rva, name: s.name, ...(module !== undefined ? { module } : {}) });
+      if (rva === undefined) continue;
+      const r: Ranged = { rva, end: s.size !== undefined ? rva + s.size : rva, name: s.name };
+      if (module !== undefined) r.module = module;
+      if (s.inlined?.length) r.inlined = s.inlined;
+      out.push(r);
     }
+  };
+  // The IPI stream (inlinees' names) is read only when a lookup meets an inlined call.
+  let items: ItemNames | undefined;
+  const itemName = (id: number): string | undefined => {
+    try {
+      items ??= readItemNames(msf);
+    } catch {
+      items = () => undefined;
+    }
+    return items(id);
   };
 
   const procs: Ranged[] = [];
@@ -150,7 +169,11 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
         out.function = fn.name;
         out.functionOffset = rva - fn.rva;
       }
-      const e = lineEntries[lastAtOrBefore(lineEntries.length, (i) => lineEntries[i]!.rva, rva)];
+      // Entries at one address (a function's opening line, then its first statement): that
+      // address is the first one's, the bytes after it the last one's, as LLVM reads them.
+      let k = lastAtOrBefore(lineEntries.length, (i) => lineEntries[i]!.rva, rva);
+      while (k > 0 && lineEntries[k]!.rva === rva && lineEntries[k - 1]!.rva === rva) k--;
+      const e = lineEntries[k];
       if (e && rva < e.range.end && e.line !== 0) {
         if (e.range.file !== undefined) out.file = e.range.file;
         out.line = e.line;
@@ -158,6 +181,12 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
       }
       const object = objectOf(containing(contributions, rva)?.module ?? proc?.module ?? (e && rva < e.range.end ? e.range.module : undefined));
       if (object !== undefined) out.object = object;
+      const inner = proc?.inlined && innermost(proc.inlined, rva - proc.rva);
+      if (inner) {
+        const file = inner.entry.file !== undefined ? strings.at(inner.entry.file) : undefined;
+        const name = itemName(inner.site.inlinee);
+        out.inlined = { line: inner.entry.line, ...(file !== undefined ? { file } : {}), ...(name !== undefined ? { function: name } : {}) };
+      }
       return out;
     },
     dataAt(rva) {
@@ -177,6 +206,21 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
       return [...out];
     },
   };
+}
+
+/** The deepest inlined call whose code holds `offset` (from the procedure's start), with its line entry. */
+function innermost(sites: readonly InlineSite[], offset: number): { site: InlineSite; entry: InlineSite['entries'][number] } | undefined {
+  let best: { site: InlineSite; entry: InlineSite['entries'][number] } | undefined;
+  for (const site of sites) {
+    if (best && site.depth <= best.site.depth) continue;
+    let entry: InlineSite['entries'][number] | undefined;
+    for (const e of site.entries) {
+      if (e.offset > offset) break;
+      entry = e;
+    }
+    if (entry && entry.line !== 0) best = { site, entry };
+  }
+  return best;
 }
 
 /** A module's object file: its own path, or `library(member)` for an archive member. */

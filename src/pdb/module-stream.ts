@@ -1,4 +1,5 @@
 import type { PdbModule } from './dbi.js';
+import { decodeAnnotations, readInlineeLines, type InlineeStart, type InlineSite } from './inline-sites.js';
 import type { Msf } from './msf.js';
 import { forEachRecord, recordString, StreamReader } from './reader.js';
 
@@ -24,7 +25,8 @@ export interface LineBlock {
 }
 
 export interface ModuleSymbols {
-  procs: SegSymbol[];
+  /** Procedures, each with the calls inlined into it. */
+  procs: (SegSymbol & { inlined: InlineSite[] })[];
   data: SegSymbol[];
   lines: LineBlock[];
 }
@@ -36,6 +38,10 @@ const PROC_KINDS = new Set([0x110f, 0x1110, 0x1146, 0x1147]); // S_LPROC32, S_GP
 const DEBUG_S_IGNORE = 0x80000000;
 const DEBUG_S_LINES = 0xf2;
 const DEBUG_S_FILECHKSMS = 0xf4;
+const DEBUG_S_INLINEELINES = 0xf6;
+const S_INLINESITE = 0x114d;
+const S_INLINESITE2 = 0x115d;
+const S_INLINESITE_END = 0x114e;
 const CV_LINES_HAVE_COLUMNS = 1;
 /** Line numbers that mark compiler-generated code without a source line (MSVC and LLVM). */
 const HIDDEN_LINES = new Set([0xfeefee, 0xf00f00]);
@@ -46,11 +52,20 @@ export function readModuleStream(msf: Msf, m: PdbModule): ModuleSymbols {
   const what = `module ${m.index}`;
   const b = msf.stream(m.stream, what);
   const symEnd = Math.min(m.symBytes, b.length);
+  // Inline sites are decoded once the module's DEBUG_S_INLINEELINES is read (it follows the symbols).
+  const sites: { proc: ModuleSymbols['procs'][number]; inlinee: number; depth: number; annotations: Buffer }[] = [];
+  let depth = 0;
   forEachRecord(b.subarray(0, symEnd), 4, (kind, rec) => {
     if (PROC_KINDS.has(kind) && rec.length >= 36) {
-      out.procs.push({ segment: rec.readUInt16LE(32), offset: rec.readUInt32LE(28), size: rec.readUInt32LE(12), name: recordString(rec, 35) });
+      out.procs.push({ segment: rec.readUInt16LE(32), offset: rec.readUInt32LE(28), size: rec.readUInt32LE(12), name: recordString(rec, 35), inlined: [] });
+      depth = 0;
     } else if ((kind === S_LDATA32 || kind === S_GDATA32) && rec.length >= 10) {
       out.data.push({ segment: rec.readUInt16LE(8), offset: rec.readUInt32LE(4), name: recordString(rec, 10) });
+    } else if ((kind === S_INLINESITE || kind === S_INLINESITE2) && rec.length >= 12 && out.procs.length > 0) {
+      depth++;
+      sites.push({ proc: out.procs.at(-1)!, inlinee: rec.readUInt32LE(8), depth, annotations: rec.subarray(kind === S_INLINESITE2 ? 16 : 12) });
+    } else if (kind === S_INLINESITE_END) {
+      depth = Math.max(0, depth - 1);
     }
   });
   const c13Start = m.symBytes + m.c11Bytes;
@@ -72,6 +87,12 @@ export function readModuleStream(msf: Msf, m: PdbModule): ModuleSymbols {
       files.set(p - s.at, r.u32(p));
       p = (p + 6 + r.u8(p + 4) + 3) & ~3;
     }
+  }
+  const inlinees = new Map<number, InlineeStart>();
+  for (const s of subsections.filter((x) => x.kind === DEBUG_S_INLINEELINES)) readInlineeLines(r.b, s.at, s.len, inlinees);
+  for (const site of sites) {
+    const entries = decodeAnnotations(site.annotations, inlinees.get(site.inlinee)).map((e) => ({ ...e, file: e.file === undefined ? undefined : files.get(e.file) }));
+    site.proc.inlined.push({ inlinee: site.inlinee, depth: site.depth, entries });
   }
   for (const s of subsections.filter((x) => x.kind === DEBUG_S_LINES)) readLines(r, s.at, s.len, files, out.lines);
   return out;

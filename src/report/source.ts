@@ -18,5 +18,10 @@ export function binaryPlace(f: Finding): string {
 
 /** The finding's source location with the file shown as in the report. */
 export function shownSource(s: SourceLocation, cwd: string): SourceLocation {
-  return { ...s, file: displayPath(s.file, cwd), ...(s.object !== undefined ? { object: displayPath(s.object, cwd) } : {}) };
+  return {
+    ...s,
+    file: displayPath(s.file, cwd),
+    ...(s.object !== undefined ? { object: displayPath(s.object, cwd) } : {}),
+    ...(s.inlinedAt !== undefined ? { inlinedAt: { ...s.inlinedAt, file: displayPath(s.inlinedAt.file, cwd) } } : {}),
+  };
 }

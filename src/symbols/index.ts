@@ -70,13 +70,14 @@ export function imageSymbols(imagePath: string, h: PeHeaders, cv: CodeViewInfo |
     sourceAt(rva) {
       const at = load().pdb?.at(rva);
       if (!at || at.file === undefined || at.line === undefined) return undefined;
-      return {
-        file: mapped(at.file),
-        line: at.line,
-        ...(at.column !== undefined ? { column: at.column } : {}),
-        ...(at.function !== undefined ? { function: at.function } : {}),
-        ...(at.object !== undefined ? { object: mapped(at.object) } : {}),
-      };
+      const object = at.object !== undefined ? { object: mapped(at.object) } : {};
+      const outer = { file: mapped(at.file), line: at.line, ...(at.function !== undefined ? { function: at.function } : {}) };
+      // In inlined code the call is on the inlined function's line; the caller's line says where it was inlined.
+      const inner = at.inlined;
+      if (inner?.file !== undefined) {
+        return { file: mapped(inner.file), line: inner.line, ...(inner.function !== undefined ? { function: inner.function } : {}), ...object, inlinedAt: outer };
+      }
+      return { ...outer, ...(at.column !== undefined ? { column: at.column } : {}), ...object };
     },
     dataAt(rva) {
       const d = load().pdb?.dataAt(rva);
