@@ -6,7 +6,7 @@
  * PDB for llvm-symbolizer as it does for hvci-build.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkImage } from '../src/check-image.js';
@@ -276,6 +276,49 @@ describe('hvci-build build links with /debug by default', () => {
     const name = dir.split('/').pop()!.replace(/[^A-Za-z0-9_]/g, '_');
     expect(existsSync(join(dir, 'build', `${name}.sys`))).toBe(true);
     expect(existsSync(join(dir, 'build', `${name}.pdb`))).toBe(false);
+  }, 120_000);
+});
+
+/** One fixture source compiled with /Z7 and linked with /debug and `ldflags`, in its own directory. */
+async function buildOne(source: string, ldflags: string[]): Promise<string> {
+  const dir = tempDir(`pdb-${source.replace(/\.c$/, '')}`);
+  cpSync(join(FIXTURE_SRC, source), join(dir, source));
+  const obj = source.replace(/\.c$/, '.obj');
+  await execa(requireTool('clang-cl'), ['/c', '/nologo', '/kernel', '/GS-', '/O2', '/Z7', '--target=x86_64-pc-windows-msvc', `/I${FIXTURE_INCLUDE}`, `/Fo${obj}`, '--', source], { cwd: dir });
+  const flags = ['/nologo', '/driver', '/subsystem:native', '/entry:DriverEntry', '/nodefaultlib', '/machine:x64', '/debug'];
+  await execa(requireTool('lld-link'), [...flags, await buildImplib('x64'), obj, ...ldflags, '/out:drv.sys'], { cwd: dir });
+  return join(dir, 'drv.sys');
+}
+
+describe('data and section findings name what the PDB says holds them', () => {
+  it('straddling-reloc: the global variable holding the pointer, at the offset llvm-pdbutil gives, and its object', async () => {
+    const image = await buildOne('straddle.c', []);
+    const found = checkImage(image).findings.filter((f) => f.rule === 'straddling-reloc');
+    expect(found.length).toBeGreaterThan(0);
+    const globals = (await execa('llvm-pdbutil-19', ['dump', '-globals', image.replace(/\.sys$/, '.pdb')])).stdout;
+    const m = /S_GDATA32 \[size = \d+\] `MayHaveStraddleRelocations`\s+type = [^,]+, addr = 0*(\d+):(\d+)/.exec(globals)!;
+    const h = parseHeaders(bufferSource(readFileSync(image)));
+    const start = h.sections[Number(m[1]) - 1]!.virtualAddress + Number(m[2]);
+    for (const f of found) {
+      expect(f.args.global).toBe(`MayHaveStraddleRelocations+0x${(f.rva! - start).toString(16).toUpperCase()}`);
+      expect(f.args.object).toBe('straddle.obj');
+      expect(f.message).toMatch(/, in MayHaveStraddleRelocations\+0x[0-9A-F]+ \(straddle\.obj\)$/);
+    }
+  }, 60_000);
+
+  it('wx-section, writable-code, no-permissions: the object files that contributed to the section', async () => {
+    const cases = [
+      { rule: 'wx-section', image: await buildOne('clean.c', ['/section:.data,rwe']), obj: 'clean.obj' },
+      { rule: 'writable-code', image: await buildOne('writable-code.c', ['/section:PAGEW,rw']), obj: 'writable-code.obj' },
+      { rule: 'no-permissions', image: await buildOne('no-perms.c', []), obj: 'no-perms.obj' },
+    ];
+    for (const c of cases) {
+      const f = checkImage(c.image).findings.find((x) => x.rule === c.rule)!;
+      expect(f, c.rule).toBeDefined();
+      expect(f.args.objects, c.rule).toEqual([c.obj]);
+      expect(f.args.objectFiles).toEqual([join(dirname(c.image), c.obj)]);
+      expect(f.message).toMatch(new RegExp(`; its contents come from ${c.obj.replace('.', '\\.')}$`));
+    }
   }, 120_000);
 });
 

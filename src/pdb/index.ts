@@ -192,6 +192,9 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
     dataAt(rva) {
       const d = data[lastAtOrBefore(data.length, (i) => data[i]!.rva, rva)];
       if (!d || sectionOf(d.rva) !== sectionOf(rva)) return undefined;
+      // Symbols carry no size: the nearest one before counts only within the same contribution.
+      const c = containing(contributions, rva);
+      if (c && (d.rva < c.rva || d.rva >= c.end)) return undefined;
       const object = objectOf(d.module ?? containing(contributions, d.rva)?.module);
       return { name: d.name, offset: rva - d.rva, ...(object !== undefined ? { object } : {}) };
     },

@@ -3,6 +3,7 @@ import { hex } from '../pe/errors.js';
 import { sectionSpan, type PeHeaders } from '../pe/headers.js';
 import type { ImportedModule } from '../pe/imports.js';
 import { isExecutable, permissions } from './section-flags.js';
+import { CONTRIBUTED, withContributors } from './symbol-context.js';
 import type { Detection, Rule } from './types.js';
 
 interface IatRange {
@@ -31,8 +32,9 @@ export const iatInExec: Rule = {
     reference: 'Warning table: IAT in Executable Section',
     securitySeverity: 7.5,
     message: 'the IAT ({source}, RVA {start}..{end}) lies in executable section {section} ({permissions})',
+    messages: { contributed: 'the IAT ({source}, RVA {start}..{end}) lies in executable section {section} ({permissions})' + CONTRIBUTED },
   },
-  check(image) {
+  check(image, ctx) {
     const out: Detection[] = [];
     for (const range of iatRanges(image.headers, image.imports)) {
       for (const s of image.headers.sections) {
@@ -40,7 +42,7 @@ export const iatInExec: Rule = {
         const sEnd = sStart + sectionSpan(s);
         if (!isExecutable(s) || range.end <= sStart || range.start >= sEnd) continue;
         const start = Math.max(range.start, sStart);
-        out.push({
+        const d: Detection = {
           section: s.name,
           rva: start,
           offset: range.offset,
@@ -52,7 +54,8 @@ export const iatInExec: Rule = {
             section: s.name,
             permissions: permissions(s),
           },
-        });
+        };
+        out.push(withContributors(d, s, ctx));
       }
     }
     return out;

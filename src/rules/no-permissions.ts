@@ -1,4 +1,5 @@
 import { isDiscardable, isExecutable, isReadable, isWritable, sectionDetection } from './section-flags.js';
+import { CONTRIBUTED, withContributors } from './symbol-context.js';
 import type { Rule } from './types.js';
 
 export const noPermissions: Rule = {
@@ -17,10 +18,11 @@ export const noPermissions: Rule = {
     reference: 'Implement HVCI compatible code: clear separation of code and data; FACTS.md on .retplne',
     securitySeverity: 4.0,
     message: 'section {section} has no read, write or execute permission (characteristics {characteristics})',
+    messages: { contributed: 'section {section} has no read, write or execute permission (characteristics {characteristics})' + CONTRIBUTED },
   },
-  check(image) {
+  check(image, ctx) {
     return image.headers.sections
       .filter((s) => !isDiscardable(s) && !isReadable(s) && !isWritable(s) && !isExecutable(s))
-      .map(sectionDetection);
+      .map((s) => withContributors(sectionDetection(s), s, ctx));
   },
 };

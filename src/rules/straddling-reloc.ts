@@ -2,6 +2,7 @@ import { RELOC_TYPE_NAMES } from '../pe/constants.js';
 import { hex } from '../pe/errors.js';
 import { sectionForRva } from '../pe/headers.js';
 import { WINDOWS_1703_BUILD } from '../windows-version.js';
+import { globalAt } from './symbol-context.js';
 import type { Rule } from './types.js';
 
 export const straddlingReloc: Rule = {
@@ -27,13 +28,20 @@ export const straddlingReloc: Rule = {
     reference: 'Warning table: Unsupported Relocs',
     securitySeverity: 5.5,
     message: '{type} relocation at RVA {rva} ({section}) patches {width} bytes from page offset {pageOffset}, across a 4 KiB page boundary',
+    messages: {
+      global: '{type} relocation at RVA {rva} ({section}) patches {width} bytes from page offset {pageOffset}, across a 4 KiB page boundary, in {global}',
+      'global-object': '{type} relocation at RVA {rva} ({section}) patches {width} bytes from page offset {pageOffset}, across a 4 KiB page boundary, in {global} ({object})',
+    },
   },
   check(image, ctx) {
     const sections = image.headers.sections;
     const lowered = ctx.minWindowsBuild !== undefined && ctx.minWindowsBuild >= WINDOWS_1703_BUILD;
     return image.relocations.straddling.map((r) => {
       const section = sectionForRva(sections, r.rva)?.name ?? '(headers)';
+      // The variable whose initialiser holds the pointer, when the PDB names it.
+      const holder = globalAt(r.rva, ctx);
       return {
+        ...(holder ? { messageId: holder.object !== undefined ? 'global-object' : 'global' } : {}),
         section,
         rva: r.rva,
         offset: r.entryOffset,
@@ -45,6 +53,7 @@ export const straddlingReloc: Rule = {
           section,
           width: r.width,
           pageOffset: hex(r.rva & 0xfff),
+          ...holder,
         },
       };
     });

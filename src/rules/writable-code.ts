@@ -1,4 +1,5 @@
 import { isCode, isInitSection, isWritable, sectionDetection } from './section-flags.js';
+import { CONTRIBUTED, withContributors } from './symbol-context.js';
 import type { Rule } from './types.js';
 
 export const writableCode: Rule = {
@@ -17,10 +18,11 @@ export const writableCode: Rule = {
     reference: 'Implement HVCI compatible code: "Does not attempt to directly modify executable system memory"',
     securitySeverity: 8.0,
     message: 'code section {section} is writable ({permissions}, characteristics {characteristics})',
+    messages: { contributed: 'code section {section} is writable ({permissions}, characteristics {characteristics})' + CONTRIBUTED },
   },
-  check(image) {
+  check(image, ctx) {
     return image.headers.sections
       .filter((s) => isCode(s) && isWritable(s) && !isInitSection(s))
-      .map(sectionDetection);
+      .map((s) => withContributors(sectionDetection(s), s, ctx));
   },
 };

@@ -1,4 +1,5 @@
 import { isExecutable, isInitSection, isWritable, sectionDetection } from './section-flags.js';
+import { CONTRIBUTED, withContributors } from './symbol-context.js';
 import type { Rule } from './types.js';
 
 export const wxSection: Rule = {
@@ -19,10 +20,11 @@ export const wxSection: Rule = {
     reference: 'Implement HVCI compatible code: "Does not use sections that are both writable and executable"; Warning table: Execute-Write Section',
     securitySeverity: 8.5,
     message: 'section {section} is writable and executable ({permissions}, characteristics {characteristics})',
+    messages: { contributed: 'section {section} is writable and executable ({permissions}, characteristics {characteristics})' + CONTRIBUTED },
   },
-  check(image) {
+  check(image, ctx) {
     return image.headers.sections
       .filter((s) => isWritable(s) && isExecutable(s) && !isInitSection(s))
-      .map(sectionDetection);
+      .map((s) => withContributors(sectionDetection(s), s, ctx));
   },
 };
