@@ -14,6 +14,7 @@ import type { Finding } from '../src/findings.js';
 import { openPdb } from '../src/pdb/index.js';
 import { readCodeView } from '../src/pe/debug-directory.js';
 import { imageSymbols } from '../src/symbols/index.js';
+import { mapSourcePath } from '../src/symbols/source-paths.js';
 import { parseHeaders } from '../src/pe/headers.js';
 import { bufferSource } from '../src/pe/source.js';
 import { requireTool } from '../src/toolchain/find-tool.js';
@@ -320,6 +321,22 @@ describe('data and section findings name what the PDB says holds them', () => {
       expect(f.message).toMatch(new RegExp(`; its contents come from ${c.obj.replace('.', '\\.')}$`));
     }
   }, 120_000);
+});
+
+describe('path map', () => {
+  it('normalises, then replaces the longest matching prefix by whole segments; Windows paths without case', () => {
+    const map = [
+      { from: 'C:\\build\\drv', to: '/repo' },
+      { from: 'c:/build/drv/third_party', to: '/vendor' },
+      { from: '/home/ci/work/drv/', to: '.' },
+    ];
+    expect(mapSourcePath('C:\\Build\\DRV\\src\\..\\src\\driver.c', map)).toBe('/repo/src/driver.c');
+    expect(mapSourcePath('C:\\build\\drv\\third_party\\lib.c', map)).toBe('/vendor/lib.c');
+    expect(mapSourcePath('C:\\build\\drv2\\x.c', map)).toBe('C:/build/drv2/x.c');
+    expect(mapSourcePath('/home/ci/work/drv/src/a.c', map)).toBe('src/a.c');
+    expect(mapSourcePath('/home/ci/work/DRV/src/a.c', map)).toBe('/home/ci/work/DRV/src/a.c');
+    expect(mapSourcePath('/a/b/../c/./d.c', [])).toBe('/a/c/d.c');
+  });
 });
 
 describe('openPdb on hostile PDBs: a problem code, no exception', () => {
