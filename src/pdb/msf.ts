@@ -5,7 +5,8 @@ import { damaged } from './errors.js';
  * against the file: block indices below the block count, the directory and each stream no
  * larger than the file, and no block used twice (in a real PDB each block belongs to one
  * stream; a list naming a block again is a cycle). So the streams together are no larger
- * than the file, and each is copied out once: a hostile PDB costs about twice its size.
+ * than the file. A stream in consecutive blocks (as lld-link writes most) is a view of the
+ * file; others are copied when read, and the reader reads each stream once.
  */
 const MAGIC = 'Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0';
 const BLOCK_SIZES = new Set([512, 1024, 2048, 4096, 8192, 16384, 32768]);
@@ -15,7 +16,6 @@ export class Msf {
   private readonly blockCount: number;
   private readonly sizes: number[] = [];
   private readonly blocks: Uint32Array[] = [];
-  private readonly streams = new Map<number, Buffer>();
 
   constructor(private readonly b: Buffer) {
     if (b.length < 56 || b.toString('latin1', 0, 32) !== MAGIC) damaged('container', 'not an MSF 7.00 file');
@@ -63,17 +63,17 @@ export class Msf {
     return this.b.subarray(start, start + this.blockSize);
   }
 
-  /** Stream `s`, copied out once; `what` names it in the error when it is missing. */
+  /** Stream `s`; `what` names it in the error when it is missing. */
   stream(s: number, what: string): Buffer {
-    let out = this.streams.get(s);
-    if (out) return out;
     const size = this.sizes[s];
     if (size === undefined) damaged('stream', `no ${what} stream (${s})`);
     const list = this.blocks[s]!;
+    if (list.every((blk, i) => blk === list[0]! + i)) {
+      const start = (list[0] ?? 0) * this.blockSize;
+      return this.b.subarray(start, start + size);
+    }
     const whole = Buffer.alloc(list.length * this.blockSize);
     list.forEach((blk, i) => this.block(blk).copy(whole, i * this.blockSize));
-    out = whole.subarray(0, size);
-    this.streams.set(s, out);
-    return out;
+    return whole.subarray(0, size);
   }
 }
