@@ -7,6 +7,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkImage } from '../src/check-image.js';
@@ -217,9 +218,17 @@ describe('a PDB built in one directory, checked from another', () => {
     renameSync(built, moved);
   }, 120_000);
 
-  it('without a path map the build machine\'s absolute path is shown', async () => {
-    const r = await runCli(['check', 'drv.sys', '-f', 'github'], { cwd: moved });
-    expect(r.stdout).toContain(`::error file=${join(built, 'src/callsite-pool.c')},line=18,`);
+  it('without a path map: text shows the build machine\'s path; github and SARIF keep the image primary, the source beside it', async () => {
+    const src = join(built, 'src/callsite-pool.c');
+    const text = await runCli(['check', 'drv.sys'], { cwd: moved });
+    expect(text.stdout).toMatch(new RegExp(`^${src}:18: error exec-pool-type: `, 'm'));
+    const gh = await runCli(['check', 'drv.sys', '-f', 'github'], { cwd: moved });
+    expect(gh.stdout).toMatch(/^::error file=drv\.sys,title=hvci-build exec-pool-type::ExAllocatePoolWithTag allocates executable memory: PoolType is 0x0/m);
+    expect(gh.stdout).toContain(`(source: ${src}:18)`);
+    const sarif = JSON.parse((await runCli(['check', 'drv.sys', '-f', 'sarif'], { cwd: moved })).stdout);
+    const res = sarif.runs[0].results.find((x: { properties: { args: { function?: string } } }) => x.properties.args.function === 'AllocExec');
+    expect(res.locations[0].physicalLocation.artifactLocation).toMatchObject({ uri: 'drv.sys', uriBaseId: 'SRCROOT' });
+    expect(res.relatedLocations[0].physicalLocation).toEqual({ artifactLocation: { uri: pathToFileURL(src).href }, region: { startLine: 18 } });
   });
 
   it('--path-map FROM=TO (and pathMap in the config) map it to the checkout', async () => {

@@ -2,6 +2,7 @@ import type { Severity } from '../findings.js';
 import { escapeControls } from '../escape.js';
 import { quietNote } from '../rules/index.js';
 import { displayPath } from './paths.js';
+import { placeableSource, sourcePlace } from './source.js';
 import type { Reporter } from './types.js';
 
 /**
@@ -38,12 +39,13 @@ export const githubReporter: Reporter = (report, options) => {
     const path = escapeControls(displayPath(file.path, options.cwd), true);
     for (const f of file.findings) {
       if (quietNote(f, options.includeNotes)) continue;
-      // On the source line when the PDB gives one: that is what a pull request's diff shows.
-      const src = f.source;
+      // On the source line when the PDB gives one in the checkout: that is what a pull request's diff shows.
+      const src = placeableSource(f, options.cwd);
       const file = src ? escapeControls(displayPath(src.file, options.cwd), true) : path;
       const line = src ? `,line=${src.line}${src.column !== undefined ? `,col=${src.column}` : ''}` : '';
       const props = `file=${escapeProperty(file)}${line},title=${escapeProperty(`hvci-build ${f.rule}`)}`;
-      const message = src ? `${path}: ${f.message}` : f.message;
+      const elsewhere = f.source && !src ? ` (source: ${sourcePlace(f.source, options.cwd)})` : '';
+      const message = src ? `${path}: ${f.message}` : f.message + elsewhere;
       lines.push(`::${COMMANDS[f.severity]} ${props}::${escapeData(escapeControls(message, true))}`);
     }
   }

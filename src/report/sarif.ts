@@ -6,7 +6,7 @@ import { hex } from '../pe/errors.js';
 import { quietNote, RULES } from '../rules/index.js';
 import type { RuleMeta } from '../rules/types.js';
 import { pathInside } from './paths.js';
-import { binaryPlace } from './source.js';
+import { binaryPlace, placeableSource } from './source.js';
 import type { Reporter } from './types.js';
 
 /**
@@ -65,10 +65,15 @@ export const sarifReporter: Reporter = (report, options) => {
     for (const f of file.findings) {
       const idx = ruleIndex.get(f.rule);
       const binary = { physicalLocation: { artifactLocation: { ...ref.location, index }, region: regionFor(f) } };
-      // With a source line from the PDB, that is the primary location (code scanning shows it in
-      // the pull request's diff); the image's byte range stays as a related location.
-      const location = f.source ? sourceLocation(f.source, options.cwd) : binary;
-      const related = f.source ? { relatedLocations: [{ id: 0, ...binary, message: { text: `in the image, ${binaryPlace(f)}` } }] } : {};
+      // With a source line from the PDB in the checkout, that is the primary location (code
+      // scanning shows it in the pull request's diff) and the image's byte range a related one.
+      // A source path of another machine is only related: it cannot be placed.
+      const placed = placeableSource(f, options.cwd);
+      const location = placed ? sourceLocation(placed, options.cwd) : binary;
+      const relatedOne = placed
+        ? { ...binary, message: { text: `in the image, ${binaryPlace(f)}` } }
+        : f.source && { ...(sourceLocation(f.source, options.cwd) as object), message: { text: 'in the source' } };
+      const related = relatedOne ? { relatedLocations: [{ id: 0, ...relatedOne }] } : {};
       if (quietNote(f, options.includeNotes)) {
         notifications.push({
           level: 'note',

@@ -1,6 +1,6 @@
 import type { Finding, SourceLocation } from '../findings.js';
 import { hex } from '../pe/errors.js';
-import { displayPath } from './paths.js';
+import { displayPath, pathInside } from './paths.js';
 
 /** `src/driver.c:42` or `src/driver.c:42:7`, the file shown as displayPath shows paths. */
 export function sourcePlace(s: SourceLocation, cwd: string): string {
@@ -24,4 +24,13 @@ export function shownSource(s: SourceLocation, cwd: string): SourceLocation {
     ...(s.object !== undefined ? { object: displayPath(s.object, cwd) } : {}),
     ...(s.inlinedAt !== undefined ? { inlinedAt: { ...s.inlinedAt, file: displayPath(s.inlinedAt.file, cwd) } } : {}),
   };
+}
+
+/**
+ * The source location that code scanning and annotations can place: one under the working
+ * directory (the checkout). A build machine's path that no path map brought here cannot be
+ * shown in a pull request; the image stays the primary location then.
+ */
+export function placeableSource(f: Finding, cwd: string): SourceLocation | undefined {
+  return f.source && pathInside(f.source.file, cwd) !== undefined ? f.source : undefined;
 }
