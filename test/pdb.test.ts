@@ -24,6 +24,7 @@ import { runCli } from './helpers/cli.js';
 import { githubConfig, validate } from './helpers/sarif-multitool.js';
 import { FIXTURE_INCLUDE, FIXTURE_SRC, tempDir } from './helpers/toolchain.js';
 import { hostilePdbs } from './hostile/generate.js';
+import { prng } from './helpers/image-edit.js';
 
 const TARGET = { x64: 'x86_64-pc-windows-msvc', x86: 'i686-pc-windows-msvc', arm64: 'aarch64-pc-windows-msvc' } as const;
 type Arch = keyof typeof TARGET;
@@ -359,6 +360,31 @@ describe('openPdb on hostile PDBs: a problem code, no exception', () => {
       expect(performance.now() - t).toBeLessThan(500);
     });
   }
+
+  it('a real PDB with random bytes changed (its identity kept): a problem code or lookups that never throw', () => {
+    const b = builds.get('x64 /O2 /Z7')!;
+    const real = readFileSync(join(b.dir, 'drv.pdb'));
+    const src = bufferSource(readFileSync(b.image));
+    const h = parseHeaders(src);
+    const cv = readCodeView(src, h)!;
+    const sections = h.sections.map((x) => ({ virtualAddress: x.virtualAddress, size: x.virtualSize }));
+    const rand = prng(11);
+    let usable = 0;
+    for (let round = 0; round < 300; round++) {
+      const copy = Buffer.from(real);
+      // Past the superblock and the info stream's block, so that many copies still open.
+      for (let k = 0; k < 1 + Math.floor(rand() * 8); k++) copy[4096 * 2 + Math.floor(rand() * (copy.length - 8192))] = Math.floor(rand() * 256);
+      const r = openPdb(copy, cv, sections);
+      if (!r.ok) continue;
+      usable++;
+      for (let rva = 0x1000; rva < 0x1600; rva += 3) {
+        r.pdb.at(rva);
+        r.pdb.dataAt(rva + 0x2000);
+      }
+      r.pdb.contributors(0, 0x10000);
+    }
+    expect(usable).toBeGreaterThan(100);
+  });
 
   it('truncated copies of a real PDB, cut anywhere: a problem code or a usable PDB, never an exception', () => {
     const b = builds.get('x64 /O2 /Z7')!;
