@@ -68,9 +68,11 @@ function loadCached(file: string, profile: string, loaded: Map<string, unknown>)
   const script = compile(file, readFileSync(file, 'utf8'), `${basename(file, '.cjs')}-${profile}`);
   const nodeRequire = createRequire(file);
   const require = ((id: string) => {
-    const target = id.endsWith('.cjs') ? nodeRequire.resolve(id) : undefined;
-    if (target && dirname(target) === dirname(file) && !(target in nodeRequire.cache)) return loadCached(target, profile, loaded);
-    return nodeRequire(id);
+    // A sibling bundle ('./x.cjs'), found without Node's resolution (which reads package.json files).
+    const target = id.startsWith('./') && id.endsWith('.cjs') && !id.includes('/', 2) ? join(dirname(file), id.slice(2)) : undefined;
+    if (!target) return nodeRequire(id);
+    // This launcher, already loaded by Node's require: that instance.
+    return nodeRequire.cache[target]?.exports ?? loadCached(target, profile, loaded);
   }) as NodeJS.Require;
   Object.assign(require, nodeRequire);
   const module = { exports: {} };
