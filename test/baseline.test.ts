@@ -12,7 +12,7 @@ import { checkFiles } from '../src/check-files.js';
 import { triage } from '../src/baseline/triage.js';
 import { makeBaseline } from '../src/baseline/baseline-file.js';
 import { runCli } from './helpers/cli.js';
-import { githubConfig, validate } from './helpers/sarif.js';
+import { githubConfig, sarifSchema, validate } from './helpers/sarif.js';
 import { DRIVER_FLAGS, FIXTURE_INCLUDE, importLib, tempDir } from './helpers/toolchain.js';
 
 /*
@@ -330,9 +330,12 @@ describe('SARIF with a baseline and suppressions', () => {
     const notes = doc.runs[0].invocations[0].toolConfigurationNotifications;
     expect(notes).toHaveLength(1);
     expect(notes[0].message.text).toMatch(/^suppress\[1\] \(rule nx-compat\) matches no finding: remove it$/);
+    const configArtifact = doc.runs[0].artifacts[notes[0].locations[0].physicalLocation.artifactLocation.index];
+    expect(configArtifact).toEqual({ location: { uri: 'hvci.config.json', uriBaseId: 'SRCROOT' }, roles: ['userSpecifiedConfiguration'] });
 
     const { results: problems } = validate(out, ['--config', githubConfig(join(dir, 'gh.xml'))]);
     expect(problems.filter((p) => p.level === 'error'), JSON.stringify(problems)).toEqual([]);
+    checkEnums(doc);
   }, 120_000);
 
   it('a fixed finding is an absent result only with --include-notes (code scanning ignores baselineState)', async () => {
@@ -352,8 +355,29 @@ describe('SARIF with a baseline and suppressions', () => {
     expect(absent[0]).toMatchObject({ ruleId: 'exec-pool-type', level: 'error', properties: { args: { function: 'AllocMust' } } });
     const { results: problems } = validate(out, ['--config', githubConfig(join(dir, 'gh.xml'))]);
     expect(problems.filter((p) => p.level === 'error'), JSON.stringify(problems)).toEqual([]);
+    checkEnums(all);
   }, 120_000);
 });
+
+/** What the multitool does not check: the values and keys of what this feature adds, against the schema. */
+function checkEnums(doc: any): void {
+  const d = sarifSchema().definitions;
+  const run = doc.runs[0];
+  for (const r of run.results) {
+    if (r.baselineState !== undefined) expect(d.result.properties.baselineState.enum).toContain(r.baselineState);
+    for (const s of r.suppressions ?? []) {
+      expect(d.suppression.properties.kind.enum).toContain(s.kind);
+      for (const k of Object.keys(s)) expect(Object.keys(d.suppression.properties)).toContain(k);
+    }
+  }
+  for (const a of run.artifacts) for (const role of a.roles) expect(d.artifact.properties.roles.items.enum).toContain(role);
+  for (const kind of ['toolExecutionNotifications', 'toolConfigurationNotifications']) {
+    for (const n of run.invocations[0][kind] ?? []) {
+      for (const k of Object.keys(n)) expect(Object.keys(d.notification.properties)).toContain(k);
+      expect(d.notification.properties.level.enum).toContain(n.level);
+    }
+  }
+}
 
 describe('--print-config', () => {
   it('prints the configuration a check of the file runs with', async () => {

@@ -136,7 +136,7 @@ export const sarifReporter: Reporter = (report, options) => {
   // A suppression that matches nothing: a note on the config (§3.20.22), never an alert.
   const configNotes = (t?.unusedSuppressions ?? []).map((u) => {
     const { ref, index } = locate(u.file);
-    artifacts[index]!.roles = ['configuration'];
+    artifacts[index]!.roles = ['userSpecifiedConfiguration'];
     return {
       level: 'note',
       message: { text: `${u.by} (${u.what}) matches no finding: remove it` },

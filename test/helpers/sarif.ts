@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 
 /*
@@ -87,3 +88,11 @@ export function githubConfig(path: string): string {
   return path;
 }
 
+
+/**
+ * The SARIF 2.1.0 JSON schema the multitool ships. The multitool does not check enum values
+ * (a `baselineState` of "bogus" passes it), so tests check those against this.
+ */
+export function sarifSchema(): any {
+  return JSON.parse(readFileSync(join(dirname(multitool()), 'sarif-2.1.0.json'), 'utf8'));
+}
