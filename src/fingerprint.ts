@@ -39,12 +39,15 @@ export function findingKey(f: Finding): string {
   return sha256(JSON.stringify([f.rule, sectionOf(f) ?? '', functionOf(f) ?? '', args])).slice(0, 32);
 }
 
-/** The image's path relative to root, '/'-separated; an image outside root keeps its absolute path. */
+/**
+ * The image's path relative to root, '/'-separated, with '..' when it is outside root (a
+ * baseline in ci/ names ../build/drv.sys): the same in every checkout. An image on another
+ * drive keeps its absolute path.
+ */
 export function imageId(path: string, root: string): string {
   const abs = resolve(root, path);
   const rel = relative(resolve(root), abs);
-  const inside = rel !== '' && rel !== '..' && !rel.startsWith('..' + sep) && !isAbsolute(rel);
-  return (inside ? rel : abs).split(sep).join('/');
+  return (rel === '' || isAbsolute(rel) ? abs : rel).split(sep).join('/');
 }
 
 /** The last segment of an image id: what still matches when the output directory moves. */

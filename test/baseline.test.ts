@@ -132,6 +132,17 @@ describe('baseline', () => {
     expect(against.stdout).not.toMatch(/AllocExec/);
   });
 
+  it("hvci-build baseline with no path records the image of the config's build section, in the config's baseline file", async () => {
+    const dir = project('from-build', 'v1', { build: { sources: ['src/*.c'], output: 'build/drv.sys' }, baseline: 'ci/hvci-baseline.json' });
+    const r = await runCli(['baseline'], { cwd: dir });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(join(dir, 'ci', 'hvci-baseline.json'), 'utf8'));
+    // Paths are relative to the baseline file's directory.
+    expect(new Set(doc.findings.map((e: any) => e.path))).toEqual(new Set(['../build/drv.sys']));
+    expect((await runCli(['check', 'build'], { cwd: dir })).exitCode).toBe(0);
+    expect((await runCli(['check', '.'], { cwd: join(dir, 'build') })).exitCode).toBe(0);
+  });
+
   it('after a rebuild that moves every RVA and adds one finding, only the new one fails', async () => {
     const dir = project('new-finding', 'v1', { baseline: 'hvci-baseline.json' });
     expect((await runCli(['check', '--write-baseline', 'hvci-baseline.json', 'build'], { cwd: dir })).exitCode).toBe(0);
