@@ -12,7 +12,8 @@ import { checkFiles } from '../src/check-files.js';
 import { triage } from '../src/baseline/triage.js';
 import { makeBaseline } from '../src/baseline/baseline-file.js';
 import { runCli } from './helpers/cli.js';
-import { githubConfig, sarifSchema, validate } from './helpers/sarif.js';
+import { githubConfig, validate } from './helpers/sarif-multitool.js';
+import { sarifSchema } from './helpers/sarif-schema.js';
 import { DRIVER_FLAGS, FIXTURE_INCLUDE, importLib, tempDir } from './helpers/toolchain.js';
 
 /*

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/toolchain.js';
-import { githubConfig, validate } from './helpers/sarif.js';
 import { checkImage } from '../src/check-image.js';
 import type { FileResult, Finding } from '../src/findings.js';
 import { sarifReporter } from '../src/report/sarif.js';
@@ -11,6 +10,8 @@ import { makeReport } from '../src/report/summary.js';
 import type { ReportOptions } from '../src/report/types.js';
 import { RULES } from '../src/rules/index.js';
 import { buildFixture } from './fixtures/build.js';
+
+import { githubConfig, validate } from './helpers/sarif-multitool.js';
 
 const FP = 'hvciFinding/v2';
 const RULE_IDS = RULES.map((r) => r.meta.id);
