@@ -62,7 +62,7 @@ export async function checkCommand(args: string[], mode: 'check' | 'baseline' = 
     process.stdout.write(mode === 'baseline' ? BASELINE_HELP : CHECK_HELP);
     return EXIT.ok;
   }
-  if (values.baseline !== undefined && values['write-baseline'] !== undefined) {
+  if (mode === 'check' && values.baseline !== undefined && values['write-baseline'] !== undefined) {
     throw new UsageError('--baseline and --write-baseline do not go together: write a baseline, or check against one');
   }
   const format = (values.format ?? 'text') as Format;
@@ -102,7 +102,7 @@ export async function checkCommand(args: string[], mode: 'check' | 'baseline' = 
   // `hvci-build baseline` with no path: the image the config's build section makes.
   const inputs = positionals.length === 0 && mode === 'baseline' && config.build ? [resolve(config.dir, config.build.output)] : positionals;
   if (inputs.length === 0) throw new UsageError(`${mode} needs at least one path (see hvci-build ${mode} --help)`);
-  const writeBaseline = values['write-baseline'] ?? (mode === 'baseline' ? (config.baseline ?? DEFAULT_BASELINE) : undefined);
+  const writeBaseline = values['write-baseline'] ?? (mode === 'baseline' ? (baselineFile ?? DEFAULT_BASELINE) : undefined);
   // A broken baseline stops the run before the check, not after it.
   const baseline = writeBaseline === undefined && baselineFile !== undefined ? readBaselineFile(resolve(cwd, baselineFile)) : undefined;
   const progress = values['no-progress'] ? undefined : progressReporter(process.stderr);
@@ -132,10 +132,12 @@ export async function checkCommand(args: string[], mode: 'check' | 'baseline' = 
     const what = empty.map((e) => `${e.kind} '${escapeControls(e.input)}' ${e.kind === 'glob' ? 'matches' : 'holds'} no PE image`);
     throw new UsageError(`${what.join('; ')} (--allow-empty to accept that)`);
   }
-  const written = writeBaseline !== undefined ? writeBaselineFile(writeBaseline, checked.files) : undefined;
-  if (written) {
+  let written: ReturnType<typeof writeBaselineFile> | undefined;
+  if (writeBaseline !== undefined) {
+    written = writeBaselineFile(writeBaseline, checked.files);
     const n = written.data.findings.reduce((sum, e) => sum + e.count, 0);
-    process.stderr.write(`hvci-build: wrote ${n} finding${n === 1 ? '' : 's'} of ${checked.files.length} file${checked.files.length === 1 ? '' : 's'} to the baseline ${escapeControls(writeBaseline!)}\n`);
+    const files = checked.files.length;
+    process.stderr.write(`hvci-build: wrote ${n} finding${n === 1 ? '' : 's'} of ${files} file${files === 1 ? '' : 's'} to the baseline ${escapeControls(writeBaseline)}\n`);
   }
   // Suppressions and the baseline: a stage between the engine and the reporters (src/baseline/).
   const against = written ?? baseline;

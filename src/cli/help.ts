@@ -69,8 +69,8 @@ ${exitCodes('an error-level finding, or more warnings than --max-warnings')}`;
 export const BASELINE_HELP = `Usage: hvci-build baseline [check options] [paths...]
 
 Checks the paths (default: the image the config's build section makes) and
-records every finding in the baseline file: --write-baseline <file>, else the
-config's \`baseline\`, else hvci-baseline.json. Commit it; \`check\` then
+records every finding in the baseline file: --write-baseline (or --baseline)
+<file>, else the config's \`baseline\`, else hvci-baseline.json. Commit it; \`check\` then
 fails only on findings it does not hold (the config's \`baseline\` key, or
 --baseline <file>), and lists the ones it holds that are gone as fixed.
 Findings are matched by rule, image path (relative to the baseline file),
