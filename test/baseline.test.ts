@@ -162,6 +162,11 @@ describe('baseline', () => {
     expect(fns(doc.baseline.unchanged.filter((f: any) => f.rule === 'exec-pool-type'))).toEqual(['AllocExec', 'AllocMust']);
     expect(doc.baseline.fixed).toEqual([]);
     expect(doc.summary.errors).toBe(1);
+
+    // --max-warnings counts only the new ones: two baselined warnings and one new.
+    const asWarnings = ['check', '--rule', 'exec-pool-type=warning', '--max-warnings', '1', 'build'];
+    expect((await runCli(asWarnings, { cwd: dir })).exitCode).toBe(0);
+    expect((await runCli([...asWarnings.slice(0, -3), '--max-warnings', '0', 'build'], { cwd: dir })).exitCode).toBe(1);
   });
 
   it('a fixed finding is reported as fixed, in text and JSON, and the check passes', async () => {
