@@ -65,7 +65,7 @@ export const sarifReporter: Reporter = (report, options) => {
   const results: unknown[] = [];
   const notifications: unknown[] = [];
   const t = report.triage;
-  // SARIF 2.1.0 §3.27.23: the results of a run all have `suppressions` or none has.
+  // SARIF 2.1.0 (result.suppressions): the results of a run all have `suppressions` or none has.
   const suppressing = t?.suppressing === true;
   const withBaseline = t?.baseline !== undefined;
   const occurrences = new Map<string, number>();
@@ -93,7 +93,11 @@ export const sarifReporter: Reporter = (report, options) => {
         message: { text: f.message },
         locations: [location],
         associatedRule: { id: f.rule, ...(idx !== undefined ? { index: idx } : {}) },
-        properties: { ...resultProperties(f), ...(e.baselineState ? { baselineState: e.baselineState } : {}) },
+        properties: {
+          ...resultProperties(f),
+          ...(e.baselineState ? { baselineState: e.baselineState } : {}),
+          ...(e.justification !== undefined ? { justification: e.justification } : {}),
+        },
       });
       return;
     }

@@ -42,7 +42,7 @@ export interface Triage {
   suppressed: SuppressedFinding[];
   /** Suppressions that matched no finding, to be removed. */
   unusedSuppressions: UnusedSuppression[];
-  /** Suppressions are configured: SARIF then gives every result a `suppressions` array (SARIF 2.1.0 §3.27.23). */
+  /** Suppressions are configured: SARIF then gives every result a `suppressions` array, as SARIF 2.1.0 asks. */
   suppressing: boolean;
 }
 
