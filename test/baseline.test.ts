@@ -163,6 +163,10 @@ describe('baseline', () => {
     expect(doc.baseline.fixed).toEqual([]);
     expect(doc.summary.errors).toBe(1);
 
+    // GitHub annotations: the new finding only.
+    const gh = await runCli(['check', '-f', 'github', 'build'], { cwd: dir });
+    expect(gh.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^::error file=build\/drv\.sys,title=hvci-build exec-pool-type::.*AllocCache/)]);
+
     // --max-warnings counts only the new ones: two baselined warnings and one new.
     const asWarnings = ['check', '--rule', 'exec-pool-type=warning', '--max-warnings', '1', 'build'];
     expect((await runCli(asWarnings, { cwd: dir })).exitCode).toBe(0);
