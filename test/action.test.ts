@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture } from './fixtures/build.js';
-import { runAction, type RunResult } from './helpers/actions-runner.js';
-import { runCli } from './helpers/cli.js';
+import { runAction, stepNamed } from './helpers/actions-runner.js';
+import { packThisCheckout, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/toolchain.js';
 
 // The repository root holds action.yml; `hvci-build: action` runs this checkout's dist/ (npm run build first).
@@ -30,11 +30,7 @@ async function initProject(name: string): Promise<string> {
   return ws;
 }
 
-const step = (r: RunResult, name: RegExp) => {
-  const s = r.steps.find((x) => name.test(x.name));
-  if (!s) throw new Error(`no step ${name}: ${r.steps.map((x) => x.name).join(', ')}`);
-  return s;
-};
+const step = stepNamed;
 
 interface Sarif {
   runs: { tool: { driver: { name: string } }; results: { ruleId: string; level?: string }[] }[];
@@ -115,6 +111,19 @@ describe('action.yml, run step by step as the runner does', () => {
     const none = await runAction(ROOT, { command: 'check', paths: 'nomatch/*.sys' }, { workspace: ws, env: aptShims().env });
     expect(none.actionOutputs['exit-code']).toBe('2');
     expect(step(none, /^Run hvci-build/).output).toMatch(/nomatch\/\*\.sys/);
+  });
+
+  it('hvci-build: an npm spec (here a tarball, as the registry would serve it) is installed under RUNNER_TEMP', async () => {
+    const ws = tempDir('action-npm');
+    copyFileSync(legacy, join(ws, 'legacy.sys'));
+    const tarball = await packThisCheckout(tempDir('action-pack'));
+    const env = { ...aptShims().env, npm_config_prefer_offline: 'true' };
+    const r = await runAction(ROOT, { command: 'check', paths: 'legacy.sys', 'hvci-build': tarball }, { workspace: ws, env });
+    expect(step(r, /^Set up/).output).toContain(`(${tarball})`);
+    expect(r.path).toHaveLength(1);
+    expect(readFileSync(join(r.path[0]!, 'hvci-build'), 'utf8')).toContain('hvci-build-npm/node_modules/.bin/hvci-build');
+    expect(r.actionOutputs['exit-code']).toBe('1');
+    expect(existsSync(join(ws, 'node_modules'))).toBe(false);
   });
 
   it('inputs reach hvci-build: a bad min-windows is exit 2, and upload-sarif: false skips the upload', async () => {

@@ -1,20 +1,16 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readYaml, runWorkflowJob, type RunResult } from './helpers/actions-runner.js';
-import { runCli } from './helpers/cli.js';
+import { readYaml, runWorkflowJob, stepNamed } from './helpers/actions-runner.js';
+import { packThisCheckout, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/toolchain.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OWN = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; peerDependencies: Record<string, string> };
 
-const step = (r: RunResult, name: RegExp) => {
-  const s = r.steps.find((x) => name.test(x.name));
-  if (!s) throw new Error(`no step ${name}: ${r.steps.map((x) => x.name).join(', ')}`);
-  return s;
-};
+const step = stepNamed;
 
 describe('init merges into an existing .gitignore and package.json', () => {
   it('keeps the user\'s lines, keys, scripts, dependencies and indentation', async () => {
@@ -80,9 +76,7 @@ describe('the workflow init writes, its steps run in order in a new repository',
     expect((await runCli(['init'], { cwd: ws })).exitCode).toBe(0);
     // hvci-build is not taken from the registry here but from this checkout, packed as npm would
     // publish it; typescript from this checkout's node_modules. The rest is what a user does: npm install, commit the lockfile.
-    const packed = join(ws, '..');
-    const r = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', packed], { cwd: ROOT });
-    const tarball = r.stdout.trim().split('\n').pop()!;
+    const tarball = basename(await packThisCheckout(join(ws, '..')));
     const pkgPath = join(ws, 'package.json');
     const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { devDependencies: Record<string, string> };
     expect(pkg.devDependencies).toEqual({ 'hvci-build': `^${OWN.version}`, typescript: OWN.peerDependencies.typescript });

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { condition, interpolate, type ExpressionContext, type Value } from './actions-expressions.js';
@@ -213,14 +213,11 @@ export function readKeyValues(file: string): Record<string, string> {
   return out;
 }
 
-/** Appends a line to a file (for tests that pre-seed runner files). */
-export const appendLine = (file: string, line: string): void => appendFileSync(file, `${line}\n`);
-
-/** A scratch directory beside the workspace, for files a test hands the steps. */
-export function scratchBeside(workspace: string, name: string): string {
-  const dir = join(workspace, '..', name);
-  mkdirSync(dir, { recursive: true });
-  return dir;
+/** The step whose name matches, for assertions. */
+export function stepNamed(r: RunResult, name: RegExp): StepRecord {
+  const s = r.steps.find((x) => name.test(x.name));
+  if (!s) throw new Error(`no step ${name}: ${r.steps.map((x) => x.name).join(', ')}`);
+  return s;
 }
 
 const isMap = (v: Yaml | undefined): v is { [key: string]: Yaml } => typeof v === 'object' && v !== null && !Array.isArray(v);
