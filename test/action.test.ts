@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +46,7 @@ describe('action.yml, run step by step as the runner does', () => {
     clean = await buildFixture('clean-x64');
   });
 
-  it('build: a clean driver passes, apt-get is skipped, the SARIF goes to upload-sarif', async () => {
+  it('build: a clean driver passes, apt-get is skipped, the SARIF goes to upload-sarif, a refused upload fails nothing', async () => {
     const ws = await initProject('clean');
     const { env, log } = aptShims();
     const r = await runAction(ROOT, {}, { workspace: ws, env });
@@ -67,6 +67,11 @@ describe('action.yml, run step by step as the runner does', () => {
     expect(upload.with).toEqual({ sarif_file: sarif, category: 'hvci-build' });
     expect(r.summary).toMatch(/^hvci-build build passed \(/m);
     expect(existsSync(join(ws, 'build', 'clean.sys'))).toBe(true);
+    // A repository without code scanning refuses the upload: the job still passes.
+    rmSync(join(ws, 'build'), { recursive: true }); // a fresh checkout
+    const refused = await runAction(ROOT, {}, { workspace: ws, env, failUses: /upload-sarif/ });
+    expect(step(refused, /^Upload/).outcome).toBe('failure');
+    expect([refused.status, step(refused, /^Verdict/).outcome]).toEqual(['success', 'success']);
   });
 
   it('build: an error-level finding fails the job after the SARIF is written; a fork pull request skips the upload', async () => {

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readYaml, runWorkflowJob, stepNamed } from './helpers/actions-runner.js';
+import { readYaml, runWorkflowJob, stepNamed, type RunOptions, type RunResult } from './helpers/actions-runner.js';
 import { packThisCheckout, runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/toolchain.js';
 
@@ -70,6 +70,12 @@ describe('the workflow init writes, its steps run in order in a new repository',
     return { ...process.env, NO_COLOR: '1', npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', PATH: `${shims}:${process.env.PATH}` };
   };
 
+  /** Each run starts as on a runner: a fresh checkout, with nothing installed or built. */
+  const run = (github?: RunOptions['github'], failUses?: RegExp): Promise<RunResult> => {
+    for (const out of ['node_modules', 'build', 'hvci.sarif']) rmSync(join(ws, out), { recursive: true, force: true });
+    return runWorkflowJob(workflowOf(ws), 'hvci', { workspace: ws, env: env(), ...(github ? { github } : {}), ...(failUses ? { failUses } : {}) });
+  };
+
   beforeAll(async () => {
     ws = join(tempDir('wf'), 'driver');
     mkdirSync(ws);
@@ -84,8 +90,6 @@ describe('the workflow init writes, its steps run in order in a new repository',
     writeFileSync(pkgPath, JSON.stringify(pkg, null, 2));
     await execa('npm', ['install'], { cwd: ws, env: env() });
     expect(existsSync(join(ws, 'package-lock.json'))).toBe(true);
-    // A fresh checkout has neither.
-    rmSync(join(ws, 'node_modules'), { recursive: true });
   });
 
   it('asks for the permissions upload-sarif needs, current action majors and a supported Node LTS', () => {
@@ -96,8 +100,8 @@ describe('the workflow init writes, its steps run in order in a new repository',
     expect(steps.map((s) => s.run).filter((run) => run && /npm (install|i) |npx hvci-build (build|check)/.test(run))).toEqual([]);
   });
 
-  it('a clean driver: npm ci, no apt-get, build, SARIF uploaded', async () => {
-    const r = await runWorkflowJob(workflowOf(ws), 'hvci', { workspace: ws, env: env() });
+  it('a clean driver: npm ci, no apt-get, build, SARIF uploaded, a refused upload no failure', async () => {
+    const r = await run();
     const log = r.steps.map((s) => `${s.name}: ${s.outcome}\n${s.output}`).join('\n');
     expect(r.status, log).toBe('success');
     expect(step(r, /checkout/).uses).toBe('actions/checkout@v7');
@@ -111,12 +115,15 @@ describe('the workflow init writes, its steps run in order in a new repository',
     const upload = step(r, /^Upload/);
     expect([upload.outcome, upload.uses]).toEqual(['success', 'github/codeql-action/upload-sarif@v4']);
     expect(upload.with).toEqual({ sarif_file: 'hvci.sarif', category: 'hvci-build' });
+    // A repository without code scanning refuses the upload: the job still passes.
+    const refused = await run(undefined, /upload-sarif/);
+    expect([refused.status, step(refused, /^Upload/).outcome]).toEqual(['success', 'failure']);
   });
 
   it('an error finding fails the job, after the annotations and the upload; a fork pull request does not upload', async () => {
     const src = join(ws, 'src', 'driver.c');
     writeFileSync(src, readFileSync(src, 'utf8').replace('ExAllocatePoolWithTag(NonPagedPoolNx,', 'ExAllocatePoolWithTag(NonPagedPool,'));
-    const r = await runWorkflowJob(workflowOf(ws), 'hvci', { workspace: ws, env: env() });
+    const r = await run();
     expect(r.status).toBe('failure');
     expect(step(r, /^Build and check/).exitCode).toBe(1);
     expect(step(r, /^Annotations/).output).toMatch(/^::error .*exec-pool-type/m);
@@ -125,10 +132,10 @@ describe('the workflow init writes, its steps run in order in a new repository',
     expect(step(r, /^Upload/).outcome).toBe('success');
 
     const fork = { event_name: 'pull_request', repository: 'owner/driver', event: { pull_request: { head: { repo: { full_name: 'contributor/driver' } } } } };
-    const fromFork = await runWorkflowJob(workflowOf(ws), 'hvci', { workspace: ws, env: env(), github: fork });
+    const fromFork = await run(fork);
     expect(fromFork.status).toBe('failure');
     expect(step(fromFork, /^Upload/).outcome).toBe('skipped');
     const sameRepo = { ...fork, event: { pull_request: { head: { repo: { full_name: 'owner/driver' } } } } };
-    expect(step(await runWorkflowJob(workflowOf(ws), 'hvci', { workspace: ws, env: env(), github: sameRepo }), /^Upload/).outcome).toBe('success');
+    expect(step(await run(sameRepo), /^Upload/).outcome).toBe('success');
   });
 });

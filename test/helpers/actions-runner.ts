@@ -10,7 +10,7 @@ import { parseYamlSubset, type Yaml } from './yaml-subset.js';
  * (success() unless a status function is named); each script run by bash from a file, with
  * GITHUB_OUTPUT, GITHUB_ENV, GITHUB_PATH and GITHUB_STEP_SUMMARY files read back after it;
  * continue-on-error honoured. `uses:` steps are not run: they are recorded with their
- * expanded `with:`, for the test to assert. A composite action's inputs reach its scripts only
+ * expanded `with:`, for the test to assert, and succeed unless `failUses` names them. A composite action's inputs reach its scripts only
  * through expressions (the runner sets no INPUT_* variables for composite actions), so neither
  * does this.
  */
@@ -44,6 +44,8 @@ export interface RunOptions {
   github?: { [key: string]: Value };
   /** The process environment the runner starts steps with (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** `uses:` steps that fail, as upload-sarif does in a repository without code scanning. */
+  failUses?: RegExp;
 }
 
 type Step = { [key: string]: Yaml };
@@ -135,7 +137,8 @@ async function runSteps(
     if (typeof step.uses === 'string') {
       record.uses = step.uses;
       record.with = Object.fromEntries(Object.entries(stringMap(step.with)).map(([k, v]) => [k, interpolate(v, ctx)]));
-      record.outcome = 'success';
+      record.outcome = options.failUses?.test(step.uses) ? 'failure' : 'success';
+      if (record.outcome === 'failure' && step['continue-on-error'] !== 'true') result.status = 'failure';
       continue;
     }
     if (typeof step.run !== 'string') throw new Error(`step '${name}': neither run nor uses`);
