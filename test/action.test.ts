@@ -1,6 +1,6 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture } from './fixtures/build.js';
 import { runAction, stepNamed } from './helpers/actions-runner.js';
@@ -129,6 +129,21 @@ describe('action.yml, run step by step as the runner does', () => {
     expect(readFileSync(join(r.path[0]!, 'hvci-build'), 'utf8')).toContain('hvci-build-npm/node_modules/.bin/hvci-build');
     expect(r.actionOutputs['exit-code']).toBe('1');
     expect(existsSync(join(ws, 'node_modules'))).toBe(false);
+  });
+
+  it('working-directory: the SARIF locations are made relative to the repository root, as code scanning reads them', async () => {
+    const ws = tempDir('action-subdir');
+    mkdirSync(join(ws, 'drivers', 'a b'), { recursive: true });
+    copyFileSync(legacy, join(ws, 'drivers', 'a b', 'legacy.sys'));
+    const r = await runAction(ROOT, { command: 'check', paths: '.', 'working-directory': 'drivers/a b' }, { workspace: ws, env: aptShims().env });
+    expect(r.actionOutputs['exit-code']).toBe('1');
+    const run = JSON.parse(readFileSync(r.actionOutputs['sarif-file']!, 'utf8')).runs[0];
+    const root = `${pathToFileURL(ws).href}/`;
+    expect(run.originalUriBaseIds.SRCROOT.uri).toBe(root);
+    expect(run.invocations[0].workingDirectory.uri).toBe(root);
+    const locations = run.results.map((x: { locations: { physicalLocation: { artifactLocation: unknown } }[] }) => x.locations[0]!.physicalLocation.artifactLocation);
+    expect(locations.length).toBeGreaterThan(0);
+    for (const l of locations) expect(l).toEqual({ uri: 'drivers/a%20b/legacy.sys', uriBaseId: 'SRCROOT', index: 0 });
   });
 
   it('inputs reach hvci-build: a bad min-windows is exit 2, and upload-sarif: false skips the upload', async () => {
