@@ -148,7 +148,8 @@ function stripComment(text: string): string {
   for (let k = 0; k < text.length; k++) {
     const c = text[k]!;
     if (quote) {
-      if (c === quote) quote = '';
+      if (c === "'" && quote === "'" && text[k + 1] === "'") k++; // '' inside single quotes
+      else if (c === quote) quote = '';
       else if (c === '\\' && quote === '"') k++;
     } else if (c === "'" || c === '"') {
       // A quote opens a quoted scalar only at the start of a value.
