@@ -146,7 +146,7 @@ describe('action.yml, run step by step as the runner does', () => {
     for (const l of locations) expect(l).toEqual({ uri: 'drivers/a%20b/legacy.sys', uriBaseId: 'SRCROOT', index: 0 });
   });
 
-  it('inputs reach hvci-build: a bad min-windows is exit 2, and upload-sarif: false skips the upload', async () => {
+  it('inputs reach hvci-build: a bad min-windows is exit 2, upload-sarif: false and Dependabot skip the upload', async () => {
     const ws = tempDir('action-minwin');
     copyFileSync(clean, join(ws, 'clean.sys'));
     const r = await runAction(ROOT, { command: 'check', paths: 'clean.sys', 'min-windows': 'vista', 'upload-sarif': 'false' }, { workspace: ws, env: aptShims().env });
@@ -155,6 +155,11 @@ describe('action.yml, run step by step as the runner does', () => {
     expect(step(r, /^Decide/).output).toMatch(/not uploading to code scanning: upload-sarif is false/);
     expect(step(r, /^Upload/).outcome).toBe('skipped');
     expect(r.status).toBe('failure');
+    // A valid one passes; a Dependabot run (read-only token) skips the upload.
+    const bot = await runAction(ROOT, { command: 'check', paths: 'clean.sys', 'min-windows': '1703' }, { workspace: ws, env: aptShims().env, github: { actor: 'dependabot[bot]' } });
+    expect([bot.status, bot.actionOutputs['exit-code']]).toEqual(['success', '0']);
+    expect(step(bot, /^Decide/).output).toMatch(/not uploading to code scanning: Dependabot runs have a read-only token/);
+    expect(step(bot, /^Upload/).outcome).toBe('skipped');
   });
 
   it('build where a tool is missing: apt-get installs clang-tools-19 lld-19 llvm-19', async () => {
