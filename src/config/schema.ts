@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { SeveritySetting } from '../findings.js';
 import { ConfigError } from './config-error.js';
 import { validateBuildConfig, type BuildConfig } from './build-section.js';
+import { validateSuppress, type Suppression } from './suppress-section.js';
 import { parseWindowsVersion, WINDOWS_VERSION_FORMS } from '../windows-version.js';
 
 /** The `hvci` configuration, as users write it. */
@@ -30,6 +31,10 @@ export interface HvciConfig {
    * this checkout each stands for (relative to the config's directory): { "C:/build/drv": "." }.
    */
   pathMap?: Record<string, string>;
+  /** A baseline file (hvci-build baseline): `check` fails only on findings it does not hold. */
+  baseline?: string;
+  /** Findings accepted, each with its justification (see Suppression). */
+  suppress?: Suppression[];
   /** Paths of the LLVM tools, when they are not found on PATH. */
   toolchain?: Partial<Record<'clangCl' | 'lldLink' | 'llvmLib' | 'llvmDlltool' | 'llvmReadobj', string>>;
 }
@@ -56,6 +61,9 @@ export interface ResolvedConfig {
   callsites: boolean;
   /** Build-machine prefix to a directory here, resolved against `dir`. */
   pathMap: { from: string; to: string }[];
+  /** The baseline file, resolved against `dir`. */
+  baseline: string | undefined;
+  suppress: Suppression[];
 }
 
 export function defaultConfig(dir: string): ResolvedConfig {
@@ -70,13 +78,16 @@ export function defaultConfig(dir: string): ResolvedConfig {
     build: undefined,
     callsites: true,
     pathMap: [],
+    baseline: undefined,
+    suppress: [],
   };
 }
 
 export { ConfigError };
+export type { Suppression };
 
 const SETTINGS: readonly string[] = ['off', 'note', 'warning', 'error'];
-const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain', 'build', 'callsites', 'pathMap'];
+const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain', 'build', 'callsites', 'pathMap', 'baseline', 'suppress'];
 const TOOL_KEYS: Readonly<Record<string, string>> = {
   clangCl: 'clang-cl',
   lldLink: 'lld-link',
@@ -158,6 +169,11 @@ export function validateConfig(
       config.pathMap.push({ from, to: resolve(dir, to) });
     }
   }
+  if (obj.baseline !== undefined) {
+    if (typeof obj.baseline !== 'string' || obj.baseline === '') throw new ConfigError(file, 'baseline', 'must be the path of a baseline file');
+    config.baseline = resolve(dir, obj.baseline);
+  }
+  if (obj.suppress !== undefined) config.suppress = validateSuppress(obj.suppress, file, knownRules);
   if (obj.toolchain !== undefined) {
     const tc = objectAt(obj.toolchain, file, 'toolchain');
     for (const [key, value] of Object.entries(tc)) {

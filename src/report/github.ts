@@ -41,13 +41,18 @@ export const githubReporter: Reporter = (report, options) => {
       if (quietNote(f, options.includeNotes)) continue;
       // On the source line when the PDB gives one in the checkout: that is what a pull request's diff shows.
       const src = placeableSource(f, options.cwd);
-      const file = src ? escapeControls(displayPath(src.file, options.cwd), true) : path;
+      const where = src ? escapeControls(displayPath(src.file, options.cwd), true) : path;
       const line = src ? `,line=${src.line}${src.column !== undefined ? `,col=${src.column}` : ''}` : '';
-      const props = `file=${escapeProperty(file)}${line},title=${escapeProperty(`hvci-build ${f.rule}`)}`;
+      const props = `file=${escapeProperty(where)}${line},title=${escapeProperty(`hvci-build ${f.rule}`)}`;
       const elsewhere = f.source && !src ? ` (source: ${sourcePlace(f.source, options.cwd)})` : '';
       const message = src ? `${path}: ${f.message}` : f.message + elsewhere;
       lines.push(`::${COMMANDS[f.severity]} ${props}::${escapeData(escapeControls(message, true))}`);
     }
+  }
+  // A suppression that matches nothing is a note: an annotation on the config only when asked for.
+  for (const u of options.includeNotes ? (report.triage?.unusedSuppressions ?? []) : []) {
+    const props = `file=${escapeProperty(escapeControls(displayPath(u.file, options.cwd), true))},title=${escapeProperty('hvci-build unused suppression')}`;
+    lines.push(`::notice ${props}::${escapeData(escapeControls(`${u.by} (${u.what}) matches no finding: remove it`, true))}`);
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 };
