@@ -38,13 +38,13 @@ interface Build {
 }
 
 /** Compiles SOURCES (copied to dir/src) and links dir/drv.sys with a PDB beside it. */
-async function buildDriver(dir: string, arch: Arch, opt: '/Od' | '/O2', debug: '/Zi' | '/Z7'): Promise<Build> {
+async function buildDriver(dir: string, arch: Arch, opt: '/Od' | '/O2', debug: '/Zi' | '/Z7', extra: string[] = []): Promise<Build> {
   mkdirSync(join(dir, 'src'), { recursive: true });
   const objs: string[] = [];
   for (const s of SOURCES) {
     cpSync(join(FIXTURE_SRC, s), join(dir, 'src', s));
     const obj = s.replace(/\.c$/, '.obj');
-    await execa(requireTool('clang-cl'), ['/c', '/nologo', '/kernel', '/Gy', '/GS-', opt, debug, `--target=${TARGET[arch]}`, `/I${FIXTURE_INCLUDE}`, `/Fo${obj}`, '--', `src/${s}`], { cwd: dir });
+    await execa(requireTool('clang-cl'), ['/c', '/nologo', '/kernel', '/Gy', '/GS-', opt, debug, ...extra, `--target=${TARGET[arch]}`, `/I${FIXTURE_INCLUDE}`, `/Fo${obj}`, '--', `src/${s}`], { cwd: dir });
     objs.push(obj);
   }
   const lib = await buildImplib(arch);
@@ -63,6 +63,7 @@ interface Frame {
   FileName: string;
   FunctionName: string;
   Line: number;
+  Column: number;
 }
 
 /** llvm-symbolizer's frames for each RVA (innermost first), reading the PDB the image names. */
@@ -80,7 +81,7 @@ async function pdbutilLines(b: Build, textRva: number): Promise<(rva: number) =>
   for (const line of out.split('\n')) {
     const f = /^(\/\S+) \(MD5/.exec(line);
     if (f) file = f[1]!;
-    const blk = /^\s+0001:([0-9A-F]{8})-([0-9A-F]{8}), line\/addr entries/.exec(line);
+    const blk = /^\s+0001:([0-9A-F]{8})-([0-9A-F]{8}), line\/(?:column\/)?addr entries/.exec(line);
     if (blk) blocks.push({ start: parseInt(blk[1]!, 16), end: parseInt(blk[2]!, 16), file, entries: [] });
     else if (/^\s+\d+ [0-9A-F]{8}/.test(line)) for (const m of line.matchAll(/(\d+) ([0-9A-F]{8})/g)) blocks.at(-1)!.entries.push([parseInt(m[2]!, 16), Number(m[1])]);
   }
@@ -95,12 +96,14 @@ async function pdbutilLines(b: Build, textRva: number): Promise<(rva: number) =>
 const BUILDS = (['x64', 'x86', 'arm64'] as const).flatMap((arch) => [
   { arch, opt: '/Od' as const, debug: '/Zi' as const },
   { arch, opt: '/O2' as const, debug: '/Z7' as const },
+  // Columns in the line tables (clang-cl leaves them out of CodeView unless asked).
+  ...(arch === 'x64' ? [{ arch, opt: '/O2' as const, debug: '/Z7' as const, columns: true }] : []),
 ]);
 const builds = new Map<string, Build>();
-const key = (b: (typeof BUILDS)[number]): string => `${b.arch} ${b.opt} ${b.debug}`;
+const key = (b: (typeof BUILDS)[number]): string => `${b.arch} ${b.opt} ${b.debug}${'columns' in b ? ' columns' : ''}`;
 
 beforeAll(async () => {
-  await Promise.all(BUILDS.map(async (b) => builds.set(key(b), await buildDriver(tempDir(`pdb-${b.arch}-${b.opt.slice(1)}`), b.arch, b.opt, b.debug))));
+  await Promise.all(BUILDS.map(async (b) => builds.set(key(b), await buildDriver(tempDir(`pdb-${b.arch}-${b.opt.slice(1)}`), b.arch, b.opt, b.debug, 'columns' in b ? ['/clang:-gcolumn-info'] : []))));
 }, 300_000);
 
 describe('source lines of call-site findings, held to llvm-symbolizer and llvm-pdbutil', () => {
@@ -119,7 +122,8 @@ describe('source lines of call-site findings, held to llvm-symbolizer and llvm-p
         const inner = frames[i]![0]!;
         const outer = frames[i]!.at(-1)!;
         expect(f.source, f.message).toBeDefined();
-        expect([f.source!.file, f.source!.line, plain(f.source!.function)], f.message).toEqual([posix.normalize(inner.FileName), inner.Line, plain(inner.FunctionName)]);
+        expect([f.source!.file, f.source!.line, f.source!.column ?? 0, plain(f.source!.function)], f.message).toEqual([posix.normalize(inner.FileName), inner.Line, inner.Column, plain(inner.FunctionName)]);
+        if ('columns' in spec && !f.source!.inlinedAt) expect(f.source!.column).toBeGreaterThan(0);
         const table = f.source!.inlinedAt ?? f.source!;
         expect([table.file, table.line, plain(table.function)]).toEqual([posix.normalize(outer.FileName), outer.Line, plain(outer.FunctionName)]);
         expect(f.source!.object).toBe(join(b.dir, f.source!.file.endsWith('inline.c') ? 'callsite-inline.obj' : 'callsite-pool.obj'));
@@ -159,7 +163,7 @@ describe('every byte of the code, held to llvm-symbolizer', () => {
           return;
         }
         placed++;
-        expect([got?.file, got?.line, plain(got?.function)], where).toEqual([posix.normalize(inner.FileName), inner.Line, plain(inner.FunctionName)]);
+        expect([got?.file, got?.line, got?.column ?? 0, plain(got?.function)], where).toEqual([posix.normalize(inner.FileName), inner.Line, inner.Column, plain(inner.FunctionName)]);
         const table = got!.inlinedAt ?? got!;
         expect([table.line, plain(table.function)], where).toEqual([outer.Line, plain(outer.FunctionName)]);
       });
