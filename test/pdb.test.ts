@@ -255,6 +255,25 @@ describe('a PDB built in one directory, checked from another', () => {
     expect(notes.map((f) => f.message)).toEqual([expect.stringMatching(/^the PDB .*drv\.pdb belongs to another build \(GUID [0-9A-F]{32}, the image's [0-9A-F]{32}\)/)]);
   });
 
+  it('a damaged module stream (llvm-pdbutil dump -stream-blocks finds it): that module has no source lines, a note says the PDB is damaged in part', async () => {
+    const dir = tempDir('pdb-partial');
+    for (const f of ['drv.sys', 'drv.pdb']) cpSync(join(moved, f), join(dir, f));
+    const pdb = join(dir, 'drv.pdb');
+    const streams = (await execa('llvm-pdbutil-19', ['dump', '-streams', '-stream-blocks', pdb])).stdout;
+    const m = /\[Module "[^"]*callsite-pool\.obj"\]\s+Blocks: \[([\d, ]+)\]/.exec(streams)!;
+    const bytes = readFileSync(pdb);
+    for (const blk of m[1]!.split(', ').map(Number)) bytes.fill(0xff, blk * 4096, (blk + 1) * 4096);
+    writeFileSync(pdb, bytes);
+    const r = checkImage(join(dir, 'drv.sys'));
+    const pool = callSiteFindings(r.findings).filter((f) => f.args.function !== 'AllocInlined');
+    expect(pool.length).toBeGreaterThan(5);
+    for (const f of pool) expect(f.source).toBeUndefined();
+    // The other module still gives its line.
+    expect(callSiteFindings(r.findings).find((f) => f.source)?.source).toMatchObject({ function: 'AllocHelper', line: 13 });
+    const notes = r.findings.filter((f) => f.rule === 'skipped-check').map((f) => f.message);
+    expect(notes).toEqual([expect.stringMatching(/^the PDB .*drv\.pdb is damaged in part \(module 0 stream cut short .*\): findings in that part carry no source lines$/)]);
+  });
+
   it('a clean driver does not read its PDB: no note even when the PDB is damaged', async () => {
     const dir = tempDir('pdb-clean');
     cpSync(join(FIXTURE_SRC, 'clean.c'), join(dir, 'clean.c'));

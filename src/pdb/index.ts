@@ -41,6 +41,8 @@ export interface PdbSymbols {
   dataAt(rva: number): { name: string; offset: number; object?: string } | undefined;
   /** The object files that contributed to [start, end), in order. */
   contributors(start: number, end: number): string[];
+  /** Damage met while reading a module or the global symbols for a lookup (that part was left out). */
+  damage(): { problem: Exclude<PdbProblem, 'mismatch'>; detail: string } | undefined;
 }
 
 export type PdbResult = { ok: true; pdb: PdbSymbols } | { ok: false; problem: PdbProblem; detail: string };
@@ -62,13 +64,6 @@ interface Ranged {
   inlined?: InlineSite[];
 }
 
-interface LineRange {
-  rva: number;
-  end: number;
-  file: string | undefined;
-  module: number;
-  entries: { rva: number; line: number; column?: number }[];
-}
 
 export function openPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts): PdbResult {
   try {
@@ -106,50 +101,13 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
       out.push(r);
     }
   };
-  // The IPI stream (inlinees' names) is read only when a lookup meets an inlined call.
-  let items: ItemNames | undefined;
-  const itemName = (id: number): string | undefined => {
-    try {
-      items ??= readItemNames(msf);
-    } catch {
-      items = () => undefined;
-    }
-    return items(id);
-  };
 
-  const procs: Ranged[] = [];
-  const data: Ranged[] = [];
-  const lines: LineRange[] = [];
-  // Each stream once, however many module records name it: the work stays linear in the PDB.
-  const walked = new Set<number>();
-  for (const m of dbi.modules) {
-    if (m.stream === undefined || walked.has(m.stream)) continue;
-    walked.add(m.stream);
-    const syms = readModuleStream(msf, m);
-    ranged(syms.procs, m.index, procs);
-    ranged(syms.data, m.index, data);
-    for (const block of syms.lines) {
-      const rva = rvaOf(block.segment, block.start);
-      if (rva === undefined) continue;
-      const file = block.fileName !== undefined ? strings.at(block.fileName) : undefined;
-      const entries = block.entries.map((e) => ({ ...e, rva: rva + e.offset }));
-      lines.push({ rva, end: rva + block.codeSize, file, module: m.index, entries });
-    }
-  }
-  const globals = readGlobalSymbols(msf, dbi.symRecordStream);
-  const publics: Ranged[] = [];
-  ranged(globals.functions, undefined, publics);
-  ranged(globals.data, undefined, data);
   const contributions: Ranged[] = [];
   for (const c of dbi.contributions) {
     const rva = rvaOf(c.section, c.offset);
     if (rva !== undefined && c.size > 0) contributions.push({ rva, end: rva + c.size, name: '', module: c.module });
   }
-  for (const list of [procs, publics, data, contributions]) list.sort((a, b) => a.rva - b.rva);
-  // Line blocks of one subsection share its range; the file blocks split it by their entries.
-  const lineEntries = lines
-    .flatMap((l) => l.entries.map((e) => ({ ...e, range: l })))
-    .sort((a, b) => a.rva - b.rva || (b.line !== 0 ? 1 : 0) - (a.line !== 0 ? 1 : 0));
+  contributions.sort((a, b) => a.rva - b.rva);
   const objectOf = (module: number | undefined): string | undefined => (module === undefined ? undefined : objectName(dbi.modules[module]));
   const containing = (list: readonly Ranged[], rva: number): Ranged | undefined => {
     const k = lastAtOrBefore(list.length, (i) => list[i]!.rva, rva);
@@ -159,11 +117,81 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
   };
   const sectionOf = (rva: number): number => sections.findIndex((s) => rva >= s.virtualAddress && rva < s.virtualAddress + s.size);
 
+  // Module streams are read when a lookup needs them: the module whose contribution holds the
+  // address (all of them for a PDB without contributions). Damage found then leaves that
+  // module out, and `damage` says so.
+  let damage: { problem: Exclude<PdbProblem, 'mismatch'>; detail: string } | undefined;
+  const guarded = <T>(read: () => T, empty: T): T => {
+    try {
+      return read();
+    } catch (err) {
+      if (err instanceof PdbDamage) damage ??= { problem: err.problem, detail: err.detail };
+      else if (err instanceof RangeError) damage ??= { problem: 'stream', detail: err.message };
+      else throw err;
+      return empty;
+    }
+  };
+  // The IPI stream (inlinees' names) is read only when a lookup meets an inlined call.
+  let items: ItemNames | undefined;
+  const itemName = (id: number): string | undefined => (items ??= guarded(() => readItemNames(msf), () => undefined))(id);
+  const EMPTY: Parsed = { procs: [], data: [], lines: [] };
+  const byStream = new Map<number, Parsed>();
+  const parse = (m: PdbModule | undefined): Parsed => {
+    if (m?.stream === undefined) return EMPTY;
+    let parsed = byStream.get(m.stream);
+    if (!parsed) {
+      parsed = guarded(() => parseModule(m), EMPTY);
+      byStream.set(m.stream, parsed);
+    }
+    return parsed;
+  };
+  const parseModule = (m: PdbModule): Parsed => {
+    const syms = readModuleStream(msf, m);
+    const out: Parsed = { procs: [], data: [], lines: [] };
+    ranged(syms.procs, m.index, out.procs);
+    ranged(syms.data, m.index, out.data);
+    for (const block of syms.lines) {
+      const rva = rvaOf(block.segment, block.start);
+      if (rva === undefined) continue;
+      const range = { end: rva + block.codeSize, file: block.fileName !== undefined ? strings.at(block.fileName) : undefined, module: m.index };
+      for (const e of block.entries) out.lines.push({ rva: rva + e.offset, line: e.line, ...(e.column !== undefined ? { column: e.column } : {}), range });
+    }
+    return sortParsed(out);
+  };
+  let all: Parsed | undefined;
+  const moduleAt = (rva: number): Parsed => {
+    const c = containing(contributions, rva);
+    if (c) return parse(dbi.modules[c.module!]);
+    if (contributions.length > 0) return EMPTY;
+    // Each stream once, however many module records name it: the work stays linear in the PDB.
+    const streams = [...new Map(dbi.modules.map((m) => [m.stream, m])).values()].map(parse);
+    all ??= sortParsed({ procs: streams.flatMap((p) => p.procs), data: streams.flatMap((p) => p.data), lines: streams.flatMap((p) => p.lines) });
+    return all;
+  };
+  // Publics and global data, from the symbol record stream, when a lookup needs them.
+  let globals: { publics: Ranged[]; data: Ranged[] } | undefined;
+  const globalSymbols = (): { publics: Ranged[]; data: Ranged[] } => {
+    globals ??= guarded(
+      () => {
+        const g = readGlobalSymbols(msf, dbi.symRecordStream);
+        const out = { publics: [] as Ranged[], data: [] as Ranged[] };
+        ranged(g.functions, undefined, out.publics);
+        ranged(g.data, undefined, out.data);
+        for (const list of [out.publics, out.data]) list.sort((a, b) => a.rva - b.rva);
+        return out;
+      },
+      { publics: [], data: [] },
+    );
+    return globals;
+  };
+  const lastBefore = (list: readonly Ranged[], rva: number): Ranged | undefined => list[lastAtOrBefore(list.length, (i) => list[i]!.rva, rva)];
+
   return {
     at(rva) {
       const out: PdbLocation = {};
-      const proc = containing(procs, rva);
-      const pub = proc ? undefined : publics[lastAtOrBefore(publics.length, (i) => publics[i]!.rva, rva)];
+      const mod = moduleAt(rva);
+      const proc = containing(mod.procs, rva);
+      const pub = proc ? undefined : lastBefore(globalSymbols().publics, rva);
       const fn = proc ?? (pub && sectionOf(pub.rva) === sectionOf(rva) ? pub : undefined);
       if (fn) {
         out.function = fn.name;
@@ -171,9 +199,10 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
       }
       // Entries at one address (a function's opening line, then its first statement): that
       // address is the first one's, the bytes after it the last one's, as LLVM reads them.
-      let k = lastAtOrBefore(lineEntries.length, (i) => lineEntries[i]!.rva, rva);
-      while (k > 0 && lineEntries[k]!.rva === rva && lineEntries[k - 1]!.rva === rva) k--;
-      const e = lineEntries[k];
+      const lines = mod.lines;
+      let k = lastAtOrBefore(lines.length, (i) => lines[i]!.rva, rva);
+      while (k > 0 && lines[k]!.rva === rva && lines[k - 1]!.rva === rva) k--;
+      const e = lines[k];
       if (e && rva < e.range.end && e.line !== 0) {
         if (e.range.file !== undefined) out.file = e.range.file;
         out.line = e.line;
@@ -190,7 +219,10 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
       return out;
     },
     dataAt(rva) {
-      const d = data[lastAtOrBefore(data.length, (i) => data[i]!.rva, rva)];
+      // A module's statics and the global records: the nearest symbol at or before rva.
+      const local = lastBefore(moduleAt(rva).data, rva);
+      const global = lastBefore(globalSymbols().data, rva);
+      const d = !local ? global : !global ? local : global.rva > local.rva ? global : local;
       if (!d || sectionOf(d.rva) !== sectionOf(rva)) return undefined;
       // Symbols carry no size: the nearest one before counts only within the same contribution.
       const c = containing(contributions, rva);
@@ -208,7 +240,31 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
       }
       return [...out];
     },
+    damage: () => damage,
   };
+}
+
+interface LineEntry {
+  rva: number;
+  line: number;
+  column?: number;
+  /** The subsection the entry belongs to: its code ends at `end`. */
+  range: { end: number; file: string | undefined; module: number };
+}
+
+/** What one module stream (or all of them) gives, sorted by RVA for lookups. */
+interface Parsed {
+  procs: Ranged[];
+  data: Ranged[];
+  lines: LineEntry[];
+}
+
+function sortParsed(p: Parsed): Parsed {
+  p.procs.sort((a, b) => a.rva - b.rva);
+  p.data.sort((a, b) => a.rva - b.rva);
+  // At one address, entries with a line before the hidden ones (0xFEEFEE).
+  p.lines.sort((a, b) => a.rva - b.rva || (b.line !== 0 ? 1 : 0) - (a.line !== 0 ? 1 : 0));
+  return p;
 }
 
 /** The deepest inlined call whose code holds `offset` (from the procedure's start), with its line entry. */

@@ -42,6 +42,7 @@ export const skippedCheck: Rule = {
       'pdb-mismatch': 'the PDB {pdb} belongs to another build ({detail}): it was not used, so findings carry no source lines',
       'pdb-container': 'the PDB {pdb} is damaged ({detail}): it was not used, so findings carry no source lines',
       'pdb-stream': 'the PDB {pdb} is damaged ({detail}): it was not used, so findings carry no source lines',
+      'pdb-partial': 'the PDB {pdb} is damaged in part ({detail}): findings in that part carry no source lines',
       'name-not-utf8':
         'the file name is not valid UTF-8 (shown with its other bytes as \\xNN); the file was checked, but no PDB or map file next to it was looked for',
     },

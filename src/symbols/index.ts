@@ -20,9 +20,10 @@ import { mapSourcePath, type PathMapping } from './source-paths.js';
 export type { PathMapping } from './source-paths.js';
 
 export interface PdbNote {
-  /** The PDB file that was not used. */
+  /** The PDB file that was not used, or used in part. */
   pdb: string;
-  problem: PdbProblem;
+  /** `partial`: the PDB matched, but a part a lookup needed was damaged and left out. */
+  problem: PdbProblem | 'partial';
   detail: string;
 }
 
@@ -46,12 +47,12 @@ export interface SymbolOptions {
 }
 
 export function imageSymbols(imagePath: string, h: PeHeaders, cv: CodeViewInfo | undefined, options: SymbolOptions = {}): ImageSymbols {
-  let loaded: { pdb: PdbSymbols | undefined; map: MapSymbol[]; note: PdbNote | undefined } | undefined;
+  let loaded: { pdb: PdbSymbols | undefined; path: string | undefined; map: MapSymbol[]; note: PdbNote | undefined } | undefined;
   const load = (): NonNullable<typeof loaded> => {
     if (loaded) return loaded;
     const found = findPdb(imagePath, h, cv);
     const map = found.pdb ? [] : codeOnly(h, readMapFile(join(dirname(imagePath), `${stem(imagePath)}.map`), h));
-    loaded = { pdb: found.pdb, map, note: found.note };
+    loaded = { pdb: found.pdb, path: found.path, map, note: found.note };
     return loaded;
   };
   const mapped = (p: string): string => mapSourcePath(p, options.pathMap ?? []);
@@ -87,7 +88,8 @@ export function imageSymbols(imagePath: string, h: PeHeaders, cv: CodeViewInfo |
       return (load().pdb?.contributors(start, end) ?? []).map(mapped);
     },
     pdbNote() {
-      return loaded?.note;
+      const damage = loaded?.pdb?.damage();
+      return damage ? { pdb: loaded!.path!, problem: 'partial', detail: damage.detail } : loaded?.note;
     },
   };
 }
@@ -97,7 +99,7 @@ function stem(path: string): string {
 }
 
 /** The first candidate PDB that matches the image; else a note on the first that did not. */
-function findPdb(imagePath: string, h: PeHeaders, cv: CodeViewInfo | undefined): { pdb?: PdbSymbols; note?: PdbNote } {
+function findPdb(imagePath: string, h: PeHeaders, cv: CodeViewInfo | undefined): { pdb?: PdbSymbols; path?: string; note?: PdbNote } {
   // Without a CodeView record nothing ties a PDB to the image.
   if (!cv) return {};
   const dir = dirname(imagePath);
@@ -110,7 +112,7 @@ function findPdb(imagePath: string, h: PeHeaders, cv: CodeViewInfo | undefined):
     const bytes = readRegularFile(path, MAX_PDB);
     if (!bytes) continue;
     const r = openPdb(bytes, cv, sections);
-    if (r.ok) return { pdb: r.pdb };
+    if (r.ok) return { pdb: r.pdb, path };
     note ??= { pdb: path, problem: r.problem, detail: r.detail };
   }
   return note ? { note } : {};
