@@ -196,6 +196,21 @@ export const HOSTILE_CASES: HostileCase[] = [
     },
   },
   {
+    name: 'PDB whose streams list blocks round a cycle',
+    setup: async (dir) => {
+      copyFileSync(await buildFixture('callsite-debug-x64'), join(dir, 'drv.sys'));
+      const pdb = hostilePdbs()['cyclic-blocks']!;
+      writeFileSync(join(dir, 'drv.pdb'), pdb);
+      writeFileSync(join(dir, 'callsite-debug-x64.pdb'), pdb);
+      return ['check', 'drv.sys'];
+    },
+    budget: { ms: 2000, mb: 150 },
+    verify: (r) => {
+      expectEqual('exit code', r.exitCode, 1);
+      expectMatch('stdout', r.stdout, /note skipped-check: the PDB \S+\.pdb is damaged \(block 3 used twice\): it was not used/);
+    },
+  },
+  {
     name: 'FIFO where the PDB should be',
     setup: async (dir) => {
       copyFileSync(await buildFixture('callsite-debug-x64'), join(dir, 'drv.sys'));

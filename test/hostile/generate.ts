@@ -227,7 +227,7 @@ export function hostilePdbs(): Record<string, Buffer> {
     // A stream whose block list runs round a cycle of two blocks.
     'cyclic-blocks': buildMsf({
       directoryBytes: 4096,
-      blocks: [words(2), words(1, 8 * 4096, 3, 4, 3, 4, 3, 4, 3, 4), Buffer.alloc(4096), Buffer.alloc(4096)],
+      blocks: [words(2), words(1, 4 * 4096, 3, 4, 3, 4), Buffer.alloc(4096), Buffer.alloc(4096)],
     }),
     // Block size the format does not allow.
     'block-size-7': buildMsf({ blockSize: 4096, directoryBytes: 16, blocks: [] }).fill(7, 32, 33),
