@@ -122,6 +122,7 @@ async function linkAndValidate(outcome: LinkOutcome, linker: string, args: strin
     rules: ctx.config.rules,
     ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),
     callsites: ctx.config.callsites,
+    pathMap: ctx.config.pathMap,
     // The wrappers are the CLI: they keep iced-x86's start-up snapshot in the cache directory.
     decoder: snapshotDecoder(),
   });
