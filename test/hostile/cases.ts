@@ -154,6 +154,18 @@ function sharedImportsCase(descriptors: number, thunks: number): HostileCase {
   };
 }
 
+/**
+ * A driver with exec-pool-type findings (so its PDB is read) and a hostile PDB under both
+ * names the lookup tries: the CodeView record's file name and the image's stem.
+ */
+async function besideDriver(dir: string, pdb: string): Promise<string[]> {
+  copyFileSync(await buildFixture('callsite-debug-x64'), join(dir, 'drv.sys'));
+  const bytes = hostilePdbs()[pdb]!;
+  writeFileSync(join(dir, 'drv.pdb'), bytes);
+  writeFileSync(join(dir, 'callsite-debug-x64.pdb'), bytes);
+  return ['check', 'drv.sys'];
+}
+
 export const HOSTILE_CASES: HostileCase[] = [
   callsiteCase('call [slot] and 8,000 jmp rax', () => indirectJumps(8000)),
   callsiteCase('80,000 push rax in one block', () => manyPushes(80000)),
@@ -178,15 +190,7 @@ export const HOSTILE_CASES: HostileCase[] = [
   straddlingCase('github'),
   {
     name: 'PDB whose stream directory claims 4 GiB',
-    setup: async (dir) => {
-      // A driver with exec-pool-type findings, so the PDB is read for function names.
-      copyFileSync(await buildFixture('callsite-debug-x64'), join(dir, 'drv.sys'));
-      const pdb = hostilePdbs()['directory-4gib']!;
-      // Both names the lookup tries: the CodeView record's file name and the image's stem.
-      writeFileSync(join(dir, 'drv.pdb'), pdb);
-      writeFileSync(join(dir, 'callsite-debug-x64.pdb'), pdb);
-      return ['check', 'drv.sys'];
-    },
+    setup: (dir) => besideDriver(dir, 'directory-4gib'),
     budget: { ms: 3000, mb: 250 },
     verify: (r) => {
       expectEqual('exit code', r.exitCode, 1);
@@ -197,13 +201,7 @@ export const HOSTILE_CASES: HostileCase[] = [
   },
   {
     name: 'PDB whose streams list blocks round a cycle',
-    setup: async (dir) => {
-      copyFileSync(await buildFixture('callsite-debug-x64'), join(dir, 'drv.sys'));
-      const pdb = hostilePdbs()['cyclic-blocks']!;
-      writeFileSync(join(dir, 'drv.pdb'), pdb);
-      writeFileSync(join(dir, 'callsite-debug-x64.pdb'), pdb);
-      return ['check', 'drv.sys'];
-    },
+    setup: (dir) => besideDriver(dir, 'cyclic-blocks'),
     budget: { ms: 2000, mb: 150 },
     verify: (r) => {
       expectEqual('exit code', r.exitCode, 1);
