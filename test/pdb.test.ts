@@ -370,6 +370,12 @@ describe('path map', () => {
     expect(mapSourcePath('/home/ci/work/DRV/src/a.c', map)).toBe('/home/ci/work/DRV/src/a.c');
     expect(mapSourcePath('/a/b/../c/./d.c', [])).toBe('/a/c/d.c');
   });
+
+  it('--path-map without FROM=TO is a usage error: exit 2, one line', async () => {
+    const r = await runCli(['check', 'drv.sys', '--path-map', 'C:/build'], { cwd: builds.get('x64 /O2 /Z7')!.dir });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/--path-map must be FROM=TO .*not 'C:\/build'/)]);
+  });
 });
 
 describe('openPdb on hostile PDBs: a problem code, no exception', () => {
