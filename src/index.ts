@@ -2,7 +2,9 @@
 export { checkImage, formatMessage, InternalCheckError, type CheckOptions } from './check-image.js';
 export { glueDecoder, snapshotDecoder, type DecoderProvider } from './callsites/iced.js';
 export { checkFiles, type CheckFilesOptions } from './check-files.js';
-export type { Finding, FileResult, Severity, SeveritySetting, ArgValue } from './findings.js';
+export type { Finding, FileResult, Severity, SeveritySetting, ArgValue, SourceLocation } from './findings.js';
+export type { PathMapping } from './symbols/index.js';
+export { openPdb, type PdbLocation, type PdbProblem, type PdbResult, type PdbSymbols } from './pdb/index.js';
 export { RULES, RULES_BY_ID, type Rule, type RuleMeta } from './rules/index.js';
 export { loadConfig, findConfigFile } from './config/load-config.js';
 export { defineConfig } from './config/define-config.js';
