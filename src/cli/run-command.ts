@@ -1,9 +1,10 @@
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from '../process/run-process.js';
 import { envWithoutShims, resolveTool, SHIM_DIR_ENV } from '../toolchain/resolve-tool.js';
+import { isBatchCommand, pathKey, shimFor, wrappedToolName } from '../toolchain/shims.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { loadConfig } from '../config/load-config.js';
 import { UsageError, writingFile } from './errors.js';
@@ -13,7 +14,7 @@ import { RUN_HELP } from './help.js';
  * hvci-build run -- <build command>: runs the build with clang-cl and lld-link
  * (and their versioned names) on PATH pointing at shims that call the
  * wrappers with the real tool's absolute path, found before the shims were
- * made, so a wrapper never finds itself.
+ * made, so a wrapper never finds itself. On Windows the shims are .cmd files.
  */
 export async function runCommand(argv: string[]): Promise<number> {
   if (argv[0] === '--help' || argv[0] === '-h') {
@@ -25,18 +26,23 @@ export async function runCommand(argv: string[]): Promise<number> {
   const cwd = process.cwd();
   const config = await loadConfig(cwd);
   const env = envWithoutShims(process.env);
+  const key = pathKey(env);
+  // Node starts a batch file only through a shell, and passing arguments through cmd's quoting unchanged is not possible in general.
+  if (process.platform === 'win32' && isBatchCommand(args[0]!, [cwd, ...(env[key] ?? '').split(delimiter)], existsSync)) {
+    throw new UsageError(`hvci-build run: ${args[0]} is a batch file, which Windows starts only through cmd; run: hvci-build run -- cmd /d /c ${args.join(' ')}`);
+  }
   const shimDir = writingFile(tmpdir(), () => mkdtempSync(join(tmpdir(), 'hvci-shims-')));
   try {
     const bin = fileURLToPath(new URL('../../dist/bin/hvci-build.cjs', import.meta.url));
     for (const [tool, real] of realTools(env, config)) {
-      const shim = join(shimDir, tool);
-      const kind = tool.startsWith('clang-cl') ? 'cc' : 'link';
-      writingFile(shim, () => writeFileSync(shim, `#!/bin/sh\nexec ${sh(process.execPath)} ${sh(bin)} launch --kind=${kind} ${sh(real)} "$@"\n`));
-      chmodSync(shim, 0o755);
+      const shim = shimFor(tool, tool.startsWith('clang-cl') ? 'cc' : 'link', { node: process.execPath, bin, real });
+      const file = join(shimDir, shim.name);
+      writingFile(file, () => writeFileSync(file, shim.text));
+      if (shim.executable) chmodSync(file, 0o755);
     }
     const r = await runProcess(args[0]!, args.slice(1), {
       cwd,
-      env: { ...env, PATH: shimDir + delimiter + (env.PATH ?? ''), [SHIM_DIR_ENV]: shimDir },
+      env: { ...env, [key]: shimDir + delimiter + (env[key] ?? ''), [SHIM_DIR_ENV]: shimDir },
       stdio: 'inherit',
     });
     return r.exitCode;
@@ -55,7 +61,7 @@ function realTools(env: NodeJS.ProcessEnv, config: ResolvedConfig): Map<string, 
       // not installed: the build will say so when it calls it
     }
   }
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
+  for (const dir of (env[pathKey(env)] ?? '').split(delimiter)) {
     let entries: string[] = [];
     try {
       entries = readdirSync(dir);
@@ -63,12 +69,9 @@ function realTools(env: NodeJS.ProcessEnv, config: ResolvedConfig): Map<string, 
       continue;
     }
     for (const e of entries) {
-      if (/^(clang-cl|lld-link)-\d+$/.test(e) && !map.has(e)) map.set(e, join(dir, e));
+      const tool = wrappedToolName(e);
+      if (tool !== undefined && !map.has(tool)) map.set(tool, join(dir, e));
     }
   }
   return map;
-}
-
-function sh(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
