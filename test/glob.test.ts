@@ -61,6 +61,9 @@ describe('globs on a Windows host', () => {
       (await discoverFiles(inputs, { cwd: dir, ignore, ignoreBase: dir, platform })).files.map((f) => relative(dir, f.path));
     expect(await found(['drivers\\**\\*.sys'], [], 'win32')).toEqual(['drivers/Test/three.sys', 'drivers/x64/Debug/TWO.SYS', 'drivers/x64/Release/one.sys']);
     expect(await found(['drivers/**/*.sys'], [], 'linux')).toEqual(['drivers/Test/three.sys', 'drivers/x64/Release/one.sys']);
+    // One file named in two cases is one file on Windows, two names elsewhere.
+    expect(await found(['drivers/x64/Release/one.sys', 'drivers/x64/Release/ONE.sys'], [], 'win32')).toEqual(['drivers/x64/Release/one.sys']);
+    expect(await found(['drivers/x64/Release/one.sys', 'drivers/x64/Release/ONE.sys'], [], 'linux')).toEqual(['drivers/x64/Release/one.sys', 'drivers/x64/Release/ONE.sys']);
     // `ignore` from the config, for a glob and for a directory search.
     expect(await found(['drivers\\**\\*.sys'], ['drivers\\test\\**'], 'win32')).toEqual(['drivers/x64/Debug/TWO.SYS', 'drivers/x64/Release/one.sys']);
     expect(await found(['drivers'], ['drivers\\test\\**', '**\\debug\\**'], 'win32')).toEqual(['drivers/x64/Release/one.sys']);

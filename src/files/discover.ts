@@ -79,16 +79,18 @@ export async function discoverFiles(inputs: readonly string[], options: Discover
     }
     if (count === 0) empty.push({ input, kind });
   };
+  const platform = options.platform ?? process.platform;
+  // On Windows X64\one.sys (a glob keeps the case typed) and x64\one.sys are one file.
+  const sameFile = (path: string): string => (ignoresCase(platform) ? path.toLowerCase() : path);
   const seen = new Set<string>();
   const add = (f: DiscoveredFile): void => {
-    if (!seen.has(f.path)) {
-      seen.add(f.path);
+    if (!seen.has(sameFile(f.path))) {
+      seen.add(sameFile(f.path));
       out.push(f);
     }
   };
   // Compiled on the first directory search: a check of named files never loads the matcher.
   let ignore: RegExp[] | undefined;
-  const platform = options.platform ?? process.platform;
   for (const input of inputs) {
     const abs = resolve(options.cwd, input);
     let kind: string | undefined;
