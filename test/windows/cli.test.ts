@@ -89,15 +89,26 @@ describe('hvci-build on Windows (node.exe under wine)', () => {
     expect((await hvci(['explain', 'no-such-rule'])).exitCode).toBe(2);
   });
 
-  it('run writes .cmd shims and refuses a batch file it cannot start, naming the cmd form', async () => {
+  it('run writes .cmd shims, and a build that calls clang-cl reaches the wrapper and the Windows tool behind it', async () => {
+    // LLVM\bin holds a Windows program built from argv-recorder.c as clang-cl.exe (setup.ts).
+    const llvm = process.env.HVCI_WIN_LLVM!;
+    const argv = join(dir, 'argv.txt');
+    const env = { HVCI_LLVM_DIRS: winPath(llvm), HVCI_TEST_ARGV_FILE: winPath(argv) };
+    const shim = await hvci(['run', '--', 'cmd', '/d', '/c', 'type %%HVCI_SHIM_DIR%%\\clang-cl.cmd'], env);
+    expect(shim.exitCode).toBe(0);
+    const real = winPath(join(llvm, 'clang-cl.exe'));
+    expect(shim.stdout.trim()).toBe(`@"${winPath(NODE_EXE)}" "${winPath(bin())}" launch --kind=cc "${real}" %*`);
+    // A build step as a Makefile or script has it: a bare clang-cl, found by cmd as the shim.
+    const build = await hvci(['run', '--', 'cmd', '/d', '/c', 'clang-cl /c driver.c /Foout\\driver.obj'], env);
+    expect(build.stderr).toBe('');
+    expect(build.exitCode).toBe(0);
+    expect(readFileSync(argv).toString('utf16le')).toBe(`${real} /Gy -DPOOL_NX_OPTIN_AUTO=1 /c driver.c /Foout\\driver.obj`);
+  });
+
+  it('run refuses a batch file it cannot start, naming the cmd form', async () => {
     writeFileSync(join(dir, 'build.cmd'), '@echo never\r\n');
     const refused = await hvci(['run', '--', 'build.cmd']);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain('hvci-build run -- cmd /d /c build.cmd');
-    const real = 'C:\\Program Files\\LLVM\\bin\\clang-cl.exe';
-    // %% reaches node as %, so the inner cmd expands the variable run sets.
-    const shim = await hvci(['run', '--', 'cmd', '/d', '/c', 'type %%HVCI_SHIM_DIR%%\\clang-cl.cmd'], { HVCI_CLANG_CL: real });
-    expect(shim.exitCode).toBe(0);
-    expect(shim.stdout.trim()).toBe(`@"${winPath(NODE_EXE)}" "${winPath(bin())}" launch --kind=cc "${real}" %*`);
   });
 });

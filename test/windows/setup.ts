@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import mainSetup from '../global-setup.js';
+import { requireTool } from '../../src/toolchain/find-tool.js';
 import { testTmp } from '../helpers/toolchain.js';
 import { ensureNodeExe, ensurePrefix, NODE_EXE, runInCmd, startWineserver, stopWineserver, wine64, winPath } from './wine.js';
 
@@ -44,8 +45,25 @@ export default async function setup(): Promise<() => void> {
   writeFileSync(join(modules, '.cache'), 'a file, so no cache directory can be made here\n');
   mkdirSync(join(project, 'work'), { recursive: true });
   process.env.HVCI_WIN_BIN = join(modules, 'hvci-build', 'dist', 'bin', 'hvci-build.cjs');
+  process.env.HVCI_WIN_LLVM = await buildRecorder(join(project, 'LLVM', 'bin'));
   return async () => {
     await stopWineserver(wine);
     teardown();
   };
+}
+
+/**
+ * argv-recorder.c built by the real clang-cl and lld-link as LLVM\bin\clang-cl.exe: a Windows
+ * program that stands where Windows LLVM would and records the command line the wrappers
+ * gave it. Returns the directory.
+ */
+async function buildRecorder(dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const here = join(ROOT, 'test', 'windows');
+  const obj = join(dir, 'argv-recorder.obj');
+  const lib = join(dir, 'kernel32.lib');
+  await execa(requireTool('clang-cl'), ['--target=x86_64-pc-windows-msvc', '/nologo', '/c', '/GS-', '/O1', `/Fo${obj}`, '--', join(here, 'argv-recorder.c')]);
+  await execa(requireTool('llvm-dlltool'), ['-m', 'i386:x86-64', '-d', join(here, 'kernel32.def'), '-l', lib]);
+  await execa(requireTool('lld-link'), ['/nologo', '/entry:start', '/subsystem:console', '/nodefaultlib', `/out:${join(dir, 'clang-cl.exe')}`, obj, lib]);
+  return dir;
 }
