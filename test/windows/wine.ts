@@ -6,6 +6,7 @@
  * pipe either: the services the first one starts (services.exe, plugplay.exe, ...) inherit its
  * handles and live as long as the wineserver, so a reader would wait for an end of file forever.
  */
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -79,8 +80,9 @@ export async function wineExec(wine: string, args: readonly string[], dir: strin
   const logFile = join(dir, `.wine-${process.pid}-${Math.random().toString(36).slice(2)}.log`);
   const fd = openSync(logFile, 'w');
   try {
-    const r = await execa(wine, args, { cwd: dir, env: { ...process.env, ...wineEnv() }, reject: false, stdio: ['ignore', fd, fd] });
-    return { exitCode: r.exitCode ?? -1, log: readFileSync(logFile, 'utf8') };
+    const child = spawn(wine, args, { cwd: dir, env: { ...process.env, ...wineEnv() }, stdio: ['ignore', fd, fd] });
+    const exitCode = await new Promise<number>((done, fail) => child.on('error', fail).on('close', (code) => done(code ?? -1)));
+    return { exitCode, log: readFileSync(logFile, 'utf8') };
   } finally {
     closeSync(fd);
     rmSync(logFile, { force: true });
