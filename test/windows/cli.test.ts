@@ -105,6 +105,15 @@ describe('hvci-build on Windows (node.exe under wine)', () => {
     expect(readFileSync(argv).toString('utf16le')).toBe(`${real} /Gy -DPOOL_NX_OPTIN_AUTO=1 /c driver.c /Foout\\driver.obj`);
   });
 
+  it('hvci-clang-cl finds clang-cl.exe in an LLVM directory and runs it with the flags it adds', async () => {
+    const llvm = process.env.HVCI_WIN_LLVM!;
+    const argv = join(dir, 'argv-wrapper.txt');
+    const r = await runNodeExe(join(bin(), '..', 'hvci-clang-cl.cjs'), ['/c', 'driver.c'], { cwd: dir, env: { HVCI_LLVM_DIRS: winPath(llvm), HVCI_TEST_ARGV_FILE: winPath(argv) } });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(argv).toString('utf16le')).toBe(`${winPath(join(llvm, 'clang-cl.exe'))} /Gy -DPOOL_NX_OPTIN_AUTO=1 /c driver.c`);
+  });
+
   it('run refuses a batch file it cannot start, naming the cmd form', async () => {
     writeFileSync(join(dir, 'build.cmd'), '@echo never\r\n');
     const refused = await hvci(['run', '--', 'build.cmd']);
