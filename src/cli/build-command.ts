@@ -9,19 +9,25 @@ import { BUILD_HELP } from './help.js';
 import { printLinkOutcome, waitNotice } from './link-report.js';
 import { receivedSignal } from '../process/signals.js';
 import { takeWrapperOptions } from './wrapper-options.js';
+import { publishResults, reportingStops } from './shared-report.js';
+import { failure } from '../problems.js';
+import { resolve } from 'node:path';
 
 const BUILD_OPTIONS = {
   config: { type: 'string', short: 'c' },
   'hvci-config': { type: 'string' },
   jobs: { type: 'string', short: 'j' },
   format: { type: 'string', short: 'f' },
+  // check's name for the report file, and the wrappers' (--report, HVCI_REPORT).
+  output: { type: 'string', short: 'o' },
   report: { type: 'string' },
+  'include-notes': { type: 'boolean' },
   verbose: { type: 'boolean' },
   'no-callsites': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** hvci-build build [--format F] [--report FILE] [-c FILE] [-j N] [--verbose] */
+/** hvci-build build [--format F] [--output FILE] [--include-notes] [-c FILE] [-j N] [--verbose] */
 export async function buildCommand(argv: string[]): Promise<number> {
   const { options } = takeWrapperOptions([], process.env);
   let values;
@@ -38,7 +44,8 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const merged = takeWrapperOptions(
     [
       ...(values.format ? ['--format', values.format] : []),
-      ...(values.report ? ['--report', values.report] : []),
+      ...(values.output ?? values.report ? ['--report', (values.output ?? values.report)!] : []),
+      ...(values['include-notes'] ? ['--include-notes'] : []),
       ...(values.verbose ? ['--verbose'] : []),
       ...(values['no-callsites'] ? ['--no-callsites'] : []),
     ],
@@ -49,18 +56,26 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const jobs = values.jobs !== undefined ? Number(values.jobs) : undefined;
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs must be a positive whole number, not '${values.jobs}'`);
   const cwd = process.cwd();
-  const config = await loadConfig(cwd, options.config);
+  // The report's key for this build: its image, once the config says which.
+  let key = `build in ${cwd}`;
+  const config = await reportingStops(() => key, options, cwd, () => loadConfig(cwd, options.config));
+  if (config.build) key = resolve(config.dir, config.build.output);
   if (!options.callsites) config.callsites = false;
   const tty = process.stderr.isTTY === true;
   try {
-    const outcome = await runBuild(config, {
-      ...(jobs !== undefined ? { jobs } : {}),
-      onWait: waitNotice('hvci-build build', cwd),
-      onStep(kind, what, done, total) {
-        if (tty || options.verbose) process.stderr.write(`[${done}/${total}] ${kind} ${what}\n`);
-      },
-    });
+    const outcome = await reportingStops(() => key, options, cwd, () =>
+      runBuild(config, {
+        ...(jobs !== undefined ? { jobs } : {}),
+        capture: options.format !== 'text' || options.report !== undefined,
+        onWait: waitNotice('hvci-build build', cwd),
+        onStep(kind, what, done, total) {
+          if (tty || options.verbose) process.stderr.write(`[${done}/${total}] ${kind} ${what}\n`);
+        },
+      }),
+    );
     if (outcome.link) await printLinkOutcome(outcome.link, options, cwd, 'hvci-build build');
+    // Nothing rebuilt: the report still says what the image's last link found.
+    else if (outcome.results) await publishResults(outcome.output, outcome.results, options, cwd);
     if (outcome.link?.interrupted) return outcome.exitCode;
     if (!outcome.linked) process.stderr.write(`hvci-build build: ${displayPath(outcome.output, cwd)} is up to date\n`);
     else if (outcome.exitCode === 0) process.stderr.write(`hvci-build build: built ${displayPath(outcome.output, cwd)} (${outcome.compiled} compiled), memory integrity checks passed\n`);
@@ -70,11 +85,13 @@ export async function buildCommand(argv: string[]): Promise<number> {
     if (err instanceof StepError && signal) {
       // The tools were stopped by the signal passed on to them: their messages say no more.
       process.stderr.write(`hvci-build build: interrupted by ${signal}\n`);
+      await publishResults(key, { files: [], problems: [failure('interrupted', { signal, image: displayPath(key, cwd) })] }, options, cwd);
       return 1;
     }
     if (err instanceof StepError) {
       if (err.output.trim()) process.stderr.write(err.output.endsWith('\n') ? err.output : `${err.output}\n`);
       process.stderr.write(`hvci-build build: ${err.message}\n`);
+      await publishResults(key, { files: [], problems: [err.problem] }, options, cwd);
       return 1;
     }
     throw err;

@@ -8,6 +8,10 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { loadConfig } from '../config/load-config.js';
 import { UsageError, writingFile } from './errors.js';
 import { RUN_HELP } from './help.js';
+import { failure } from '../problems.js';
+import { publishResults } from './shared-report.js';
+import { takeWrapperOptions, type WrapperOptions } from './wrapper-options.js';
+import { resolve } from 'node:path';
 
 /**
  * hvci-build run -- <build command>: runs the build with clang-cl and lld-link
@@ -20,11 +24,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return 0;
   }
-  const args = argv[0] === '--' ? argv.slice(1) : argv;
-  if (args.length === 0) throw new UsageError('usage: hvci-build run -- <build command> [arguments]');
+  const { options, rest: args } = takeWrapperOptions(argv, process.env);
+  if (args.length === 0) throw new UsageError('usage: hvci-build run [--format F] [--report FILE] [--include-notes] -- <build command> [arguments]');
   const cwd = process.cwd();
-  const config = await loadConfig(cwd);
-  const env = envWithoutShims(process.env);
+  const config = await loadConfig(cwd, options.config);
+  // The wrappers the build calls take the options from the environment; the report is one file.
+  const env = { ...envWithoutShims(process.env), ...wrapperEnv(options, cwd) };
   const shimDir = writingFile(tmpdir(), () => mkdtempSync(join(tmpdir(), 'hvci-shims-')));
   try {
     const bin = fileURLToPath(new URL('../../dist/bin/hvci-build.cjs', import.meta.url));
@@ -39,6 +44,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       env: { ...env, PATH: shimDir + delimiter + (env.PATH ?? ''), [SHIM_DIR_ENV]: shimDir },
       stdio: 'inherit',
     });
+    // A build that failed in a step no wrapper saw (a missing file, a script) must not leave
+    // the report passing; one that passed clears that.
+    const key = `run ${args.join(' ')} in ${cwd}`;
+    const failed = r.exitCode === 0 ? undefined : { files: [], problems: [failure('command-failed', { command: args.join(' '), exitCode: r.exitCode })] };
+    if (failed || options.report) await publishResults(key, failed, options, cwd);
     return r.exitCode;
   } finally {
     rmSync(shimDir, { recursive: true, force: true });
@@ -67,6 +77,18 @@ function realTools(env: NodeJS.ProcessEnv, config: ResolvedConfig): Map<string, 
     }
   }
   return map;
+}
+
+/** The wrapper options as the environment the wrappers read them from. */
+function wrapperEnv(options: WrapperOptions, cwd: string): NodeJS.ProcessEnv {
+  return {
+    HVCI_FORMAT: options.format,
+    ...(options.report ? { HVCI_REPORT: resolve(cwd, options.report) } : {}),
+    ...(options.config ? { HVCI_CONFIG: resolve(cwd, options.config) } : {}),
+    ...(options.verbose ? { HVCI_VERBOSE: '1' } : {}),
+    ...(options.includeNotes ? { HVCI_INCLUDE_NOTES: '1' } : {}),
+    ...(options.callsites ? {} : { HVCI_CALLSITES: '0' }),
+  };
 }
 
 function sh(s: string): string {

@@ -206,7 +206,7 @@ function fingerprint(f: Finding, relPath: string, rawPath: string, cwd: string):
   return sha256(input).slice(0, 32);
 }
 
-function artifactRef(path: string, cwd: string): ArtifactRef {
+export function artifactRef(path: string, cwd: string): ArtifactRef {
   const rel = pathInside(path, cwd);
   if (rel === undefined) {
     // Outside cwd (or cwd itself): an absolute file URI, with no uriBaseId.
@@ -235,7 +235,7 @@ function directoryUri(dir: string): string {
 
 // node:crypto takes ~5 ms to load; the CLI bundle holds this reporter, so load
 // it only when a SARIF report is written.
-function sha256(text: string): string {
+export function sha256(text: string): string {
   const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
@@ -245,6 +245,6 @@ function sha256(text: string): string {
  * "hash:occurrence" form): GitHub tracks alerts by that key, and one computed
  * from a binary's first "line" would merge distinct findings.
  */
-function lineHashed(fp: string): Record<string, string> {
+export function lineHashed(fp: string): Record<string, string> {
   return { [FINGERPRINT_KEY]: fp, primaryLocationLineHash: `${fp.slice(0, 16)}:1` };
 }
