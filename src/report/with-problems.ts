@@ -113,7 +113,7 @@ function addToSarif(rendered: string, problems: readonly BuildProblem[], cwd: st
     return i;
   };
   const invocation = run.invocations[0]!;
-  const descriptors: { id: string; shortDescription: { text: string } }[] = [];
+  const descriptors: { id: string }[] = [];
   for (const p of problems) {
     const locations = p.location ? [sarifLocation(p, cwd, sarifApi)] : undefined;
     if (p.kind === 'refusal') {
@@ -133,7 +133,7 @@ function addToSarif(rendered: string, problems: readonly BuildProblem[], cwd: st
       continue;
     }
     let index = descriptors.findIndex((d) => d.id === p.id);
-    if (index < 0) index = descriptors.push({ id: p.id, shortDescription: { text: FAILURE_SUMMARIES[p.id as FailureId] ?? p.id } }) - 1;
+    if (index < 0) index = descriptors.push(failureDescriptor(p.id)) - 1;
     invocation.executionSuccessful = false;
     (invocation.toolExecutionNotifications ??= []).push({
       level: 'error',
@@ -145,6 +145,17 @@ function addToSarif(rendered: string, problems: readonly BuildProblem[], cwd: st
   }
   if (descriptors.length > 0) run.tool.driver.notifications = descriptors;
   return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/** A failure's notification descriptor, with what code scanning requires of one (GH2012). */
+function failureDescriptor(id: string): { id: string; [property: string]: unknown } {
+  const summary = FAILURE_SUMMARIES[id as FailureId] ?? id;
+  return {
+    id,
+    shortDescription: { text: summary },
+    fullDescription: { text: `${summary}: the build did not make a checked image. The notification quotes the tool's own message.` },
+    help: { text: 'Fix what the tool reports and build again; until then the report has no verdict on the image.' },
+  };
 }
 
 type SarifHelpers = typeof import('./sarif.js');
