@@ -1,8 +1,8 @@
 import type { LinkOutcome } from '../link/run-link.js';
 import { linkResults } from '../link/link-results.js';
 import { displayPath } from '../report/paths.js';
-import { renderReport, wantsColor } from '../report/render.js';
-import { makeReport } from '../report/summary.js';
+import { wantsColor } from '../report/render.js';
+import { renderStepResults } from '../report/with-problems.js';
 import { publishResults } from './shared-report.js';
 import type { WrapperOptions } from './wrapper-options.js';
 
@@ -18,11 +18,11 @@ export async function printLinkOutcome(outcome: LinkOutcome, options: WrapperOpt
     if (options.verbose || n.startsWith('allowed by config')) process.stderr.write(`${prefix}: note: ${n}\n`);
   }
   printLinkLog(outcome, cwd, prefix);
-  if (options.format === 'text' && !options.report && outcome.result) {
-    const shown = { ...outcome.result, findings: outcome.result.findings.filter((f) => f.severity !== 'note' || options.includeNotes) };
-    if (shown.findings.length > 0) {
-      process.stderr.write(await renderReport(makeReport([shown]), 'text', { cwd, color: wantsColor(process.stderr) }));
-    }
+  // Text goes to the build log, beside the linker's messages; refusals and failures are above.
+  const findings = outcome.result?.findings.filter((f) => f.severity !== 'note' || options.includeNotes) ?? [];
+  if (options.format === 'text' && !options.report && findings.length > 0) {
+    const text = await renderStepResults([{ files: [outcome.result!], problems: [] }], 'text', { cwd, color: wantsColor(process.stderr), includeNotes: options.includeNotes });
+    process.stderr.write(text);
   }
   if (outcome.rejected && outcome.output) {
     const where = outcome.rejectedTo ? `moved to ${displayPath(outcome.rejectedTo, cwd)}` : 'deleted';

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { writeAtomically, writeOutputFile } from '../files/write-atomically.js';
+import { removeQuietly, writeAtomically, writeOutputFile } from '../files/write-atomically.js';
 import { lockOutput } from '../link/output-lock.js';
 import { failure, type StepResults } from '../problems.js';
 import { displayPath } from '../report/paths.js';
@@ -66,8 +66,15 @@ export async function publishResults(key: string, results: StepResults | undefin
       .sort()
       .map((k) => state.steps[k]!);
     const text = await render(ordered, state.cwd);
-    writingFile(stepsFile, () => writeAtomically(stepsFile, JSON.stringify(state)));
+    // The report first: when it cannot be written, the steps behind the old one stay as they were.
     writingFile(file, () => writeOutputFile(path, text));
+    try {
+      writingFile(stepsFile, () => writeAtomically(stepsFile, JSON.stringify(state)));
+    } catch (err) {
+      // A report the steps do not match would lose this step's results at the next merge.
+      removeQuietly(path);
+      throw err;
+    }
   } finally {
     lock?.release();
   }
@@ -97,19 +104,20 @@ function isSpecial(path: string): boolean {
   }
 }
 
-/** Errors that stop a step before it could report (a missing tool, a bad response file, a broken config). */
-const STOPPING_ERRORS = new Set(['ToolNotFoundError', 'SpawnError', 'ResponseFileError', 'ConfigError']);
-
 /**
- * Runs a step; when it stops with an error the CLI reports in one line (exit 2), its results
- * in the report become that error first, so the report does not keep an earlier run's verdict.
+ * Runs a step; when it stops with an error (a missing tool, a bad response file, a broken
+ * config, a bug), its results in the report become that error first, so the report does not
+ * keep an earlier run's verdict. The error is then reported as it would be without a report.
  */
 export async function reportingStops<T>(key: () => string, options: WrapperOptions, cwd: string, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (err) {
-    if (err instanceof Error && STOPPING_ERRORS.has(err.name) && (options.report || options.format !== 'text')) {
-      await publishResults(key(), { files: [], problems: [failure('could-not-run', { message: err.message })] }, options, cwd);
+    // A failed build step is the caller's to report, with the tool's message.
+    if ((options.report || options.format !== 'text') && !(err instanceof Error && err.name === 'StepError')) {
+      const message = err instanceof Error ? err.message : String(err);
+      // Failing to write the report too must not hide why the step stopped.
+      await publishResults(key(), { files: [], problems: [failure('could-not-run', { message })] }, options, cwd).catch(() => undefined);
     }
     throw err;
   }

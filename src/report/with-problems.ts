@@ -17,10 +17,13 @@ import type { ReportOptions } from './types.js';
  *   link-flag-refused) located at the config key or response file it came from; a failed
  *   step is an error in the invocation's `toolExecutionNotifications`, and the invocation
  *   has `executionSuccessful: false`.
- * The summary's error count includes the problems.
+ * The summary's error count includes the problems. Text leaves notes out unless includeNotes.
  */
 export async function renderStepResults(results: readonly StepResults[], format: Format, options: Omit<ReportOptions, 'toolVersion'>): Promise<string> {
-  const report = makeReport(results.flatMap((r) => r.files));
+  // Text is a build log: notes only when asked for.
+  const files = results.flatMap((r) => r.files);
+  const shown = format === 'text' && !options.includeNotes ? files.map((f) => ({ ...f, findings: f.findings.filter((x) => x.severity !== 'note') })) : files;
+  const report = makeReport(shown);
   const problems = results.flatMap((r) => r.problems);
   report.summary.errors += problems.length;
   const rendered = await renderReport(report, format, options);
