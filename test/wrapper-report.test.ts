@@ -286,3 +286,35 @@ describe('--include-notes for the link wrapper', () => {
     expect((await link(['--include-notes'])).stderr).toMatch(/note affected-ddi-import/);
   }, 120_000);
 });
+
+describe("build takes check's names for the same options", () => {
+  it('-o/--output, --quiet, --max-warnings, --color/--no-color', async () => {
+    const dir = await project('wr-options');
+    const config = join(dir, 'hvci.config.ts');
+    // The clean driver's inventory note made a warning: one warning to gate on.
+    writeFileSync(config, readFileSync(config, 'utf8').replace("// 'affected-ddi-import': 'off',", "'affected-ddi-import': 'warning',"));
+    const built = await runCli(['build', '-f', 'json', '-o', 'all.json'], { cwd: dir });
+    expect(built.exitCode, built.stderr).toBe(0);
+    expect(json(join(dir, 'all.json')).files[0].findings.map((f: any) => f.severity)).toEqual(['warning']);
+    const quiet = await runCli(['build', '--quiet', '--format', 'json', '--output', 'quiet.json'], { cwd: dir, env: NO_TOOLS });
+    expect(quiet.exitCode, quiet.stderr).toBe(0);
+    expect(json(join(dir, 'quiet.json')).files[0].findings).toEqual([]);
+
+    const over = await runCli(['build', '--max-warnings', '0'], { cwd: dir, env: NO_TOOLS });
+    expect(over.exitCode).toBe(1);
+    expect(over.stderr).toMatch(/^hvci-build: 1 warning, more than --max-warnings 0$/m);
+    expect((await runCli(['build', '--max-warnings', '1'], { cwd: dir, env: NO_TOOLS })).exitCode).toBe(0);
+    expect((await runCli(['build', '--max-warnings', 'x'], { cwd: dir, env: NO_TOOLS })).exitCode).toBe(2);
+
+    // The build log (a relink, so the findings are shown): colour as asked, the last flag winning.
+    const ansi = /\x1b\[/;
+    rmSync(join(dir, 'build', 'drv.sys'));
+    const colored = await runCli(['build', '--no-color', '--color'], { cwd: dir });
+    expect(colored.stderr).toMatch(/warning.*affected-ddi-import/);
+    expect(colored.stderr).toMatch(ansi);
+    rmSync(join(dir, 'build', 'drv.sys'));
+    const plain = await runCli(['build', '--color', '--no-color'], { cwd: dir, env: { NO_COLOR: '', FORCE_COLOR: '1' } });
+    expect(plain.stderr).toMatch(/warning.*affected-ddi-import/);
+    expect(plain.stderr).not.toMatch(ansi);
+  }, 180_000);
+});

@@ -12,6 +12,7 @@ import { takeWrapperOptions } from './wrapper-options.js';
 import { publishResults, reportingStops } from './shared-report.js';
 import { failure } from '../problems.js';
 import { resolve } from 'node:path';
+import { colorFlag, parseMaxWarnings, tooManyWarnings } from './gate-options.js';
 
 const BUILD_OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -22,20 +23,25 @@ const BUILD_OPTIONS = {
   output: { type: 'string', short: 'o' },
   report: { type: 'string' },
   'include-notes': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  'max-warnings': { type: 'string' },
+  color: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
   verbose: { type: 'boolean' },
   'no-callsites': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** hvci-build build [--format F] [--output FILE] [--include-notes] [-c FILE] [-j N] [--verbose] */
+/** hvci-build build [--format F] [--output FILE] [--include-notes] [--quiet] [--max-warnings N] [-c FILE] [-j N] [--verbose] */
 export async function buildCommand(argv: string[]): Promise<number> {
   const { options } = takeWrapperOptions([], process.env);
-  let values;
+  let parsed;
   try {
-    values = parseArgs({ args: argv, strict: true, options: BUILD_OPTIONS }).values;
+    parsed = parseArgs({ args: argv, strict: true, tokens: true, options: BUILD_OPTIONS });
   } catch (err) {
     throw optionError(err, BUILD_OPTIONS);
   }
+  const { values, tokens } = parsed;
   if (values.help) {
     process.stdout.write(BUILD_HELP);
     return 0;
@@ -53,6 +59,10 @@ export async function buildCommand(argv: string[]): Promise<number> {
   ).options;
   Object.assign(options, merged);
   options.config = values.config ?? values['hvci-config'] ?? options.config;
+  options.quiet = values.quiet === true;
+  const color = colorFlag(tokens);
+  if (color !== undefined) options.color = color;
+  const maxWarnings = parseMaxWarnings(values['max-warnings']);
   const jobs = values.jobs !== undefined ? Number(values.jobs) : undefined;
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs must be a positive whole number, not '${values.jobs}'`);
   const cwd = process.cwd();
@@ -79,6 +89,8 @@ export async function buildCommand(argv: string[]): Promise<number> {
     if (outcome.link?.interrupted) return outcome.exitCode;
     if (!outcome.linked) process.stderr.write(`hvci-build build: ${displayPath(outcome.output, cwd)} is up to date\n`);
     else if (outcome.exitCode === 0) process.stderr.write(`hvci-build build: built ${displayPath(outcome.output, cwd)} (${outcome.compiled} compiled), memory integrity checks passed\n`);
+    const warnings = outcome.results?.files.flatMap((f) => f.findings).filter((f) => f.severity === 'warning').length ?? 0;
+    if (outcome.exitCode === 0 && tooManyWarnings(warnings, maxWarnings)) return 1;
     return outcome.exitCode;
   } catch (err) {
     const signal = receivedSignal();

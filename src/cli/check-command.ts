@@ -16,6 +16,7 @@ import { EXIT, UsageError, writingFile } from './errors.js';
 import { didYouMean, optionError } from './suggest.js';
 import { CHECK_HELP } from './help.js';
 import { progressReporter } from './progress.js';
+import { colorFlag, parseMaxWarnings, tooManyWarnings } from './gate-options.js';
 
 const SETTINGS: readonly string[] = ['off', 'note', 'warning', 'error'];
 
@@ -59,16 +60,8 @@ export async function checkCommand(args: string[]): Promise<number> {
     jobs = Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive whole number, not '${values.jobs}'`);
   }
-  let maxWarnings: number | undefined;
-  if (values['max-warnings'] !== undefined) {
-    maxWarnings = Number(values['max-warnings']);
-    if (values['max-warnings'].trim() === '' || !Number.isInteger(maxWarnings) || maxWarnings < 0) {
-      throw new UsageError(`--max-warnings must be a whole number of at least 0, not '${values['max-warnings']}'`);
-    }
-  }
-  // --color and --no-color: the last one given wins, as with ESLint.
-  const colorFlag = tokens.findLast((t) => t.kind === 'option' && (t.name === 'color' || t.name === 'no-color'));
-  const color = colorFlag?.kind === 'option' ? colorFlag.name === 'color' : undefined;
+  const maxWarnings = parseMaxWarnings(values['max-warnings']);
+  const color = colorFlag(tokens);
   let cliMinBuild: number | undefined;
   if (values['min-windows'] !== undefined) {
     cliMinBuild = parseWindowsVersion(values['min-windows']);
@@ -121,10 +114,7 @@ export async function checkCommand(args: string[]): Promise<number> {
     process.stdout.write(text);
   }
   const code = exitCodeFor(report);
-  if (code === EXIT.ok && maxWarnings !== undefined && warnings > maxWarnings) {
-    process.stderr.write(`hvci-build: ${warnings} warning${warnings === 1 ? '' : 's'}, more than --max-warnings ${maxWarnings}\n`);
-    return EXIT.findings;
-  }
+  if (code === EXIT.ok && tooManyWarnings(warnings, maxWarnings)) return EXIT.findings;
   return code;
 }
 

@@ -76,11 +76,14 @@ Options:
                             what the last build of the image found, refused or
                             failed on, even when nothing was rebuilt
       --include-notes       notes as GitHub annotations and SARIF results too
+      --quiet               report errors only
+      --max-warnings <n>    exit 1 when the image has more than n warnings
+      --color, --no-color   force colour on or off in the build log
       --verbose             show each step and the injected or translated flags
       --no-callsites        skip the call-site analysis
   -h, --help                show this help
 
-${exitCodes('an error-level finding (the image is set aside), or a step failed', true)}`;
+${exitCodes('an error-level finding (the image is set aside), a step failed, or more warnings\n     than --max-warnings', true)}`;
 
 export const RUN_HELP = `Usage: hvci-build run [options] -- <build command> [arguments]
 

@@ -2,7 +2,7 @@ import type { LinkOutcome } from '../link/run-link.js';
 import { linkResults } from '../link/link-results.js';
 import { displayPath } from '../report/paths.js';
 import { wantsColor } from '../report/render.js';
-import { renderStepResults } from '../report/with-problems.js';
+import { renderStepResults, shownFiles } from '../report/with-problems.js';
 import { publishResults } from './shared-report.js';
 import type { WrapperOptions } from './wrapper-options.js';
 
@@ -19,10 +19,10 @@ export async function printLinkOutcome(outcome: LinkOutcome, options: WrapperOpt
   }
   printLinkLog(outcome, cwd, prefix);
   // Text goes to the build log, beside the linker's messages; refusals and failures are above.
-  const findings = outcome.result?.findings.filter((f) => f.severity !== 'note' || options.includeNotes) ?? [];
-  if (options.format === 'text' && !options.report && findings.length > 0) {
-    const text = await renderStepResults([{ files: [outcome.result!], problems: [] }], 'text', { cwd, color: wantsColor(process.stderr), includeNotes: options.includeNotes });
-    process.stderr.write(text);
+  const quiet = options.quiet === true;
+  if (options.format === 'text' && !options.report && outcome.result && shownFiles([outcome.result], 'text', options.includeNotes, quiet)[0]!.findings.length > 0) {
+    const color = options.color ?? wantsColor(process.stderr);
+    process.stderr.write(await renderStepResults([{ files: [outcome.result], problems: [] }], 'text', { cwd, color, includeNotes: options.includeNotes, errorsOnly: quiet }));
   }
   if (outcome.rejected && outcome.output) {
     const where = outcome.rejectedTo ? `moved to ${displayPath(outcome.rejectedTo, cwd)}` : 'deleted';

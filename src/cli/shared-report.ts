@@ -32,7 +32,7 @@ export function stepsFileOf(report: string): string {
 export async function publishResults(key: string, results: StepResults | undefined, options: WrapperOptions, cwd: string): Promise<void> {
   const file = options.report;
   const render = (all: readonly StepResults[], shownFrom: string): Promise<string> =>
-    renderStepResults(all, options.format, { cwd: shownFrom, color: false, includeNotes: options.includeNotes });
+    renderStepResults(all, options.format, { cwd: shownFrom, color: false, includeNotes: options.includeNotes, errorsOnly: options.quiet === true });
   if (!file) {
     // No file: the findings go to stdout, text to stderr (the build log), where the caller put them.
     if (results && options.format !== 'text' && (results.files.length > 0 || results.problems.length > 0)) {

@@ -10,6 +10,10 @@ export interface WrapperOptions {
   callsites: boolean;
   /** --include-notes or HVCI_INCLUDE_NOTES=1: notes as GitHub annotations, SARIF results and in text, as in check. */
   includeNotes: boolean;
+  /** build --quiet: errors only, as check --quiet. */
+  quiet?: boolean;
+  /** build --color / --no-color: colour in the build log, decided over the terminal and NO_COLOR. */
+  color?: boolean;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { escapeControls } from '../escape.js';
+import type { FileResult, Finding } from '../findings.js';
 import { FAILURE_SUMMARIES, REFUSED_FLAG_RULE, type BuildProblem, type FailureId, type StepResults } from '../problems.js';
 import { escapeData, escapeProperty } from './github.js';
 import type { Format } from './index.js';
@@ -17,16 +18,19 @@ import type { ReportOptions } from './types.js';
  *   link-flag-refused) located at the config key or response file it came from; a failed
  *   step is an error in the invocation's `toolExecutionNotifications`, and the invocation
  *   has `executionSuccessful: false`.
- * The summary's error count includes the problems. Text leaves notes out unless includeNotes.
+ * The summary's error count includes the problems. Text leaves notes out unless includeNotes;
+ * errorsOnly (--quiet) leaves out all but errors.
  */
-export async function renderStepResults(results: readonly StepResults[], format: Format, options: Omit<ReportOptions, 'toolVersion'>): Promise<string> {
-  // Text is a build log: notes only when asked for.
-  const files = results.flatMap((r) => r.files);
-  const shown = format === 'text' && !options.includeNotes ? files.map((f) => ({ ...f, findings: f.findings.filter((x) => x.severity !== 'note') })) : files;
-  const report = makeReport(shown);
+export async function renderStepResults(
+  results: readonly StepResults[],
+  format: Format,
+  options: Omit<ReportOptions, 'toolVersion'> & { errorsOnly?: boolean },
+): Promise<string> {
+  const { errorsOnly, ...reportOptions } = options;
+  const report = makeReport(shownFiles(results.flatMap((r) => r.files), format, options.includeNotes === true, errorsOnly === true));
   const problems = results.flatMap((r) => r.problems);
   report.summary.errors += problems.length;
-  const rendered = await renderReport(report, format, options);
+  const rendered = await renderReport(report, format, reportOptions);
   if (problems.length === 0) return rendered;
   switch (format) {
     case 'text':
@@ -42,6 +46,12 @@ export async function renderStepResults(results: readonly StepResults[], format:
       // Loaded already, by the SARIF reporter.
       return addToSarif(rendered, problems, options.cwd, await import('./sarif.js'));
   }
+}
+
+/** The findings a report shows: text is a build log, with notes only when asked for; --quiet: errors only. */
+export function shownFiles(files: readonly FileResult[], format: Format, includeNotes: boolean, errorsOnly: boolean): FileResult[] {
+  const hidden = (x: Finding): boolean => (errorsOnly && x.severity !== 'error') || (format === 'text' && !includeNotes && x.severity === 'note');
+  return files.map((f) => ({ ...f, findings: f.findings.filter((x) => !hidden(x)) }));
 }
 
 /** The id a problem is shown under: the image rule a refused flag breaks, or its own. */
