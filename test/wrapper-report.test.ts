@@ -187,6 +187,27 @@ describe('a failed step', () => {
     expect(JSON.parse(js.stdout).problems[0]).toMatchObject({ kind: 'failure', id: 'link-failed', args: { exitCode: r.exitCode } });
   }, 120_000);
 
+  it('a broken config or a missing tool is in the report; once fixed, it is gone', async () => {
+    const dir = await project('wr-stop');
+    const config = join(dir, 'hvci.config.ts');
+    const good = readFileSync(config, 'utf8');
+    writeFileSync(config, good.replace("arch: 'x64',", "arch: 'mips',"));
+    const broken = await runCli(['build', '-f', 'json', '-o', 'r.json'], { cwd: dir });
+    expect(broken.exitCode).toBe(2);
+    expect(json(join(dir, 'r.json')).problems).toEqual([
+      expect.objectContaining({ kind: 'failure', id: 'could-not-run', message: expect.stringMatching(/build\.arch: must be one of x64, x86, arm64, not 'mips'/) }),
+    ]);
+    writeFileSync(config, good);
+    const missing = await runCli(['build', '-f', 'json', '-o', 'r.json'], { cwd: dir, env: NO_TOOLS });
+    expect(missing.exitCode).toBe(2);
+    expect(json(join(dir, 'r.json')).problems).toEqual([expect.objectContaining({ id: 'could-not-run', message: expect.stringMatching(/^cannot run \/nonexistent\//) })]);
+    const fixed = await runCli(['build', '-f', 'json', '-o', 'r.json'], { cwd: dir });
+    expect(fixed.exitCode, fixed.stderr).toBe(0);
+    const doc = json(join(dir, 'r.json'));
+    expect(doc.problems).toBeUndefined();
+    expect(doc.files.map((f: any) => f.path)).toEqual(['build/drv.sys']);
+  }, 180_000);
+
   it('run: a build command that fails outside the wrappers still fails the report', async () => {
     const work = tempDir('wr-run');
     const r = await runCli(['run', '--format', 'json', '--report', 'r.json', '--', 'sh', '-c', 'exit 3'], { cwd: work });

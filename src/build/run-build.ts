@@ -106,7 +106,8 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
       ...build.ldflags,
     ];
     const linkKey = commandKey([...linkArgs, JSON.stringify(config.rules), String(config.minWindowsBuild), JSON.stringify(config.link), String(config.callsites)]);
-    if (compiled === 0 && !isStale(state.steps[output], linkKey, output)) {
+    // Up to date, with the results a report needs (a state from before they were kept links again).
+    if (compiled === 0 && !isStale(state.steps[output], linkKey, output) && results[output]) {
       return { output, compiled, linked: false, link: undefined, results: results[output], exitCode: 0 };
     }
     options.onStep?.('LINK', relative(cwd, output), 1, 1);

@@ -67,9 +67,12 @@ export async function buildCommand(argv: string[]): Promise<number> {
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs must be a positive whole number, not '${values.jobs}'`);
   const cwd = process.cwd();
   // The report's key for this build: its image, once the config says which.
-  let key = `build in ${cwd}`;
+  const unknown = `build in ${cwd}`;
+  let key = unknown;
   const config = await reportingStops(() => key, options, cwd, () => loadConfig(cwd, options.config));
   if (config.build) key = resolve(config.dir, config.build.output);
+  // A broken config reported under no image before is fixed now.
+  if (key !== unknown && options.report) await publishResults(unknown, undefined, options, cwd);
   if (!options.callsites) config.callsites = false;
   const tty = process.stderr.isTTY === true;
   try {

@@ -3,7 +3,7 @@ import { readLinkArgs } from '../link/args.js';
 import { linkOutputPath } from '../link/output-path.js';
 import { runLink } from '../link/run-link.js';
 import { printLinkOutcome, waitNotice } from './link-report.js';
-import { reportingStops } from './shared-report.js';
+import { publishResults, reportingStops } from './shared-report.js';
 import { takeWrapperOptions } from './wrapper-options.js';
 
 /** hvci-build link [--format F] [--report FILE] [--include-notes] [--hvci-config FILE] [--verbose] <lld-link arguments> */
@@ -19,5 +19,7 @@ export async function linkCommand(argv: string[], linker?: string): Promise<numb
     return runLink(rest, { cwd, env: process.env, config, capture, onWait: waitNotice('hvci-build link', cwd), ...(linker ? { linker } : {}) });
   });
   await printLinkOutcome(outcome, options, cwd);
+  // A stop reported before the output was known (a missing response file, say) is over.
+  if (options.report && outcome.output && key() !== outcome.output) await publishResults(key(), undefined, options, cwd);
   return outcome.exitCode;
 }
