@@ -13,7 +13,7 @@ import { buildFixture } from './fixtures/build.js';
 
 import { githubConfig, validate } from './helpers/sarif-multitool.js';
 
-const FP = 'hvciFinding/v1';
+const FP = 'hvciFinding/v2';
 const RULE_IDS = RULES.map((r) => r.meta.id);
 
 /** Files under a temporary "repository" (the report's cwd), one with spaces and '#', plus files outside it. */
@@ -236,8 +236,11 @@ describe('SARIF report', () => {
   });
 
   it('each result carries its own primaryLocationLineHash, so GitHub does not merge findings of one binary', () => {
-    const hashes = doc.runs[0].results.map((r: any) => r.partialFingerprints.primaryLocationLineHash);
-    for (const h of hashes) expect(h).toMatch(/^[0-9a-f]{16}:1$/);
+    // GitHub identifies an alert by the file's path, the rule and this hash: unique per file and rule.
+    const hashes = doc.runs[0].results.map(
+      (r: any) => `${r.locations[0].physicalLocation.artifactLocation.uri} ${r.ruleId} ${r.partialFingerprints.primaryLocationLineHash}`,
+    );
+    for (const h of hashes) expect(h).toMatch(/ [0-9a-f]{16}:[1-9]\d*$/);
     expect(new Set(hashes).size).toBe(hashes.length);
   });
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkFiles } from '../check-files.js';
 import { NotRegularFileError } from '../files/discover.js';
@@ -14,7 +15,10 @@ import { snapshotDecoder } from '../callsites/iced.js';
 import { RULES_BY_ID } from '../rules/index.js';
 import { EXIT, UsageError, writingFile } from './errors.js';
 import { didYouMean, optionError } from './suggest.js';
-import { CHECK_HELP } from './help.js';
+import { BASELINE_HELP, CHECK_HELP } from './help.js';
+import { triage } from '../baseline/triage.js';
+import { DEFAULT_BASELINE, readBaselineFile, writeBaselineFile } from './baseline-files.js';
+import { printConfig } from './print-config.js';
 import { progressReporter } from './progress.js';
 import { colorFlag, parseMaxWarnings, tooManyWarnings } from './gate-options.js';
 
@@ -36,10 +40,18 @@ const CHECK_OPTIONS = {
   'no-color': { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   'no-callsites': { type: 'boolean' },
+  baseline: { type: 'string' },
+  'write-baseline': { type: 'string' },
+  'print-config': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export async function checkCommand(args: string[]): Promise<number> {
+/** `hvci-build baseline`: a check that records its findings as the baseline (check --write-baseline). */
+export function baselineCommand(args: string[]): Promise<number> {
+  return checkCommand(args, 'baseline');
+}
+
+export async function checkCommand(args: string[], mode: 'check' | 'baseline' = 'check'): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args, allowPositionals: true, strict: true, tokens: true, options: CHECK_OPTIONS });
@@ -48,12 +60,14 @@ export async function checkCommand(args: string[]): Promise<number> {
   }
   const { values, positionals, tokens } = parsed;
   if (values.help) {
-    process.stdout.write(CHECK_HELP);
+    process.stdout.write(mode === 'baseline' ? BASELINE_HELP : CHECK_HELP);
     return EXIT.ok;
+  }
+  if (mode === 'check' && values.baseline !== undefined && values['write-baseline'] !== undefined) {
+    throw new UsageError('--baseline and --write-baseline do not go together: write a baseline, or check against one');
   }
   const format = (values.format ?? 'text') as Format;
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${format}'`);
-  if (positionals.length === 0) throw new UsageError('check needs at least one path (see hvci-build check --help)');
   const cliRules = parseRuleOverrides(values.rule ?? []);
   let jobs: number | undefined;
   if (values.jobs !== undefined) {
@@ -71,8 +85,21 @@ export async function checkCommand(args: string[]): Promise<number> {
   const cwd = process.cwd();
   const config = await loadConfig(cwd, values.config);
   const minWindowsBuild = cliMinBuild ?? config.minWindowsBuild;
+  const baselineFile = values.baseline ?? config.baseline;
+  if (values['print-config'] !== undefined) {
+    const callsites = !values['no-callsites'] && config.callsites;
+    const strict = values.strict ?? false;
+    process.stdout.write(printConfig(config, values['print-config'], cwd, { rules: cliRules, strict, minWindowsBuild, callsites, baseline: baselineFile }));
+    return EXIT.ok;
+  }
+  // `hvci-build baseline` with no path: the image the config's build section makes.
+  const inputs = positionals.length === 0 && mode === 'baseline' && config.build ? [resolve(config.dir, config.build.output)] : positionals;
+  if (inputs.length === 0) throw new UsageError(`${mode} needs at least one path (see hvci-build ${mode} --help)`);
+  const writeBaseline = values['write-baseline'] ?? (mode === 'baseline' ? (baselineFile ?? DEFAULT_BASELINE) : undefined);
+  // A broken baseline stops the run before the check, not after it.
+  const baseline = writeBaseline === undefined && baselineFile !== undefined ? readBaselineFile(resolve(cwd, baselineFile)) : undefined;
   const progress = values['no-progress'] ? undefined : progressReporter(process.stderr);
-  const report = await checkFiles(positionals, {
+  const checked = await checkFiles(inputs, {
     cwd,
     rules: { ...config.rules, ...cliRules },
     strict: values.strict ?? false,
@@ -90,7 +117,7 @@ export async function checkCommand(args: string[]): Promise<number> {
   });
   progress?.done();
 
-  const empty = report.search?.empty ?? [];
+  const empty = checked.search?.empty ?? [];
   if (empty.length > 0 && !values['allow-empty']) {
     // No verdict on nothing: a wrong path in a CI job must fail it, not pass it. A report
     // left at --output by an earlier run must not pass for this one's either.
@@ -98,6 +125,20 @@ export async function checkCommand(args: string[]): Promise<number> {
     const what = empty.map((e) => `${e.kind} '${escapeControls(e.input)}' ${e.kind === 'glob' ? 'matches' : 'holds'} no PE image`);
     throw new UsageError(`${what.join('; ')} (--allow-empty to accept that)`);
   }
+  let written: ReturnType<typeof writeBaselineFile> | undefined;
+  if (writeBaseline !== undefined) {
+    written = writeBaselineFile(writeBaseline, checked.files);
+    const n = written.data.findings.reduce((sum, e) => sum + e.count, 0);
+    const files = checked.files.length;
+    process.stderr.write(`hvci-build: wrote ${n} finding${n === 1 ? '' : 's'} of ${files} file${files === 1 ? '' : 's'} to the baseline ${escapeControls(writeBaseline)}\n`);
+  }
+  // Suppressions and the baseline: a stage between the engine and the reporters (src/baseline/).
+  const against = written ?? baseline;
+  const report = triage(checked, {
+    cwd,
+    ...(against ? { baseline: against } : {}),
+    ...(config.suppress.length > 0 ? { suppress: { file: config.filepath!, dir: config.dir, list: config.suppress } } : {}),
+  });
 
   const warnings = report.summary.warnings;
   const shown = values.quiet ? errorsOnly(report) : report;
@@ -121,7 +162,7 @@ export async function checkCommand(args: string[]): Promise<number> {
 /** The report with error-level findings only (--quiet); the summary counts what is shown. */
 function errorsOnly(report: CheckReport): CheckReport {
   const files = report.files.map((f) => ({ ...f, findings: f.findings.filter((x) => x.severity === 'error') }));
-  return makeReport(files, report.search);
+  return { ...makeReport(files, report.search), ...(report.triage ? { triage: report.triage } : {}) };
 }
 
 function parseRuleOverrides(list: string[]): Record<string, SeveritySetting> {

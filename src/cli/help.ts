@@ -1,5 +1,5 @@
 /** Every command, for 'did you mean' (the bundles hold only their own). */
-export const COMMAND_NAMES: readonly string[] = ['check', 'build', 'init', 'cc', 'link', 'launch', 'run', 'doctor', 'rules', 'explain', 'help'];
+export const COMMAND_NAMES: readonly string[] = ['check', 'baseline', 'build', 'init', 'cc', 'link', 'launch', 'run', 'doctor', 'rules', 'explain', 'help'];
 
 /** The exit codes, in every command's help; `one` says what exit code 1 means for it, if anything. */
 function exitCodes(one: string | undefined, signals = false): string {
@@ -15,6 +15,7 @@ export const MAIN_HELP = `hvci-build: memory integrity (HVCI) checks for Windows
 
 Usage:
   hvci-build check [options] <paths...>   check linked driver images
+  hvci-build baseline [options] [paths]   record today's findings; check then fails on new ones
   hvci-build build [options]              build the driver the config describes, then check it
   hvci-build init [dir]                   create a driver project that builds with no edits
   hvci-build cc <clang-cl arguments>      clang-cl with HVCI-safe flags (/Gy, POOL_NX_OPTIN_AUTO)
@@ -58,9 +59,25 @@ Options:
       --no-progress         no progress display on a terminal
       --no-callsites        skip call-site analysis of the code (the exec-* and
                             unknown-pool-type rules); header rules only
+      --baseline <file>     fail only on findings the baseline does not hold;
+                            report the ones it holds that are gone (fixed)
+      --write-baseline <file>  record this run's findings as the baseline
+      --print-config <file> print the configuration a check of <file> uses
   -h, --help                show this help
 
 ${exitCodes('an error-level finding, or more warnings than --max-warnings')}`;
+
+export const BASELINE_HELP = `Usage: hvci-build baseline [check options] [paths...]
+
+Checks the paths (default: the image the config's build section makes) and
+records every finding in the baseline file: --write-baseline (or --baseline)
+<file>, else the config's \`baseline\`, else hvci-baseline.json. Commit it; \`check\` then
+fails only on findings it does not hold (the config's \`baseline\` key, or
+--baseline <file>), and lists the ones it holds that are gone as fixed.
+Findings are matched by rule, image path (relative to the baseline file),
+section, function and arguments, not by address, so a rebuild keeps them.
+
+${exitCodes(undefined)}`;
 
 export const BUILD_HELP = `Usage: hvci-build build [options]
 

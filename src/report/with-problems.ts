@@ -1,5 +1,6 @@
 import { escapeControls } from '../escape.js';
 import type { FileResult, Finding } from '../findings.js';
+import { fingerprint, imageId } from '../fingerprint.js';
 import { FAILURE_SUMMARIES, REFUSED_FLAG_RULE, type BuildProblem, type FailureId, type StepResults } from '../problems.js';
 import { escapeData, escapeProperty } from './github.js';
 import type { Format } from './index.js';
@@ -132,15 +133,16 @@ function addToSarif(rendered: string, problems: readonly BuildProblem[], cwd: st
     if (p.kind === 'refusal') {
       const id = shownRule(p);
       const index = ruleIndex(id);
-      const file = p.location ? sarifApi.artifactRef(p.location.file, cwd).key : '';
-      const fp = sarifApi.sha256(['refusal', p.id, file, p.location?.key ?? '', String(p.args.flag ?? '')].join('|')).slice(0, 32);
+      // Stable across checkouts: the file relative to cwd, the key or flag, never a line number.
+      const file = p.location ? imageId(p.location.file, cwd) : '';
+      const fp = fingerprint(file, `refusal\0${p.id}\0${p.location?.key ?? ''}\0${String(p.args.flag ?? '')}`, 1);
       run.results.push({
         ruleId: id,
         ...(index >= 0 ? { ruleIndex: index } : {}),
         level: 'error',
         message: { text: p.message },
         ...(locations ? { locations } : {}),
-        partialFingerprints: sarifApi.lineHashed(fp),
+        partialFingerprints: { [sarifApi.FINGERPRINT_KEY]: fp, primaryLocationLineHash: `${fp.slice(0, 16)}:1` },
         properties: { refusal: p.id, args: p.args },
       });
       continue;

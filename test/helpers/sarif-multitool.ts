@@ -37,7 +37,7 @@ function multitool(): string {
   return bin;
 }
 
-export interface ValidationResult {
+interface ValidationResult {
   level: string;
   ruleId: string;
   text: string;
@@ -61,7 +61,7 @@ export function validate(sarifPath: string, extraArgs: string[] = []): { results
 }
 
 /** Turns on the multitool's GitHub code scanning rules (disabled by default), as errors. */
-export const GITHUB_RULES = [
+const GITHUB_RULES = [
   'GH1001.ProvideRequiredLocationProperties',
   'GH1002.InlineThreadFlowLocations',
   'GH1003.ProvideRequiredRegionProperties',
