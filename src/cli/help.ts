@@ -135,6 +135,9 @@ ${exitCodes(undefined)}`;
 export const INIT_HELP = `Usage: hvci-build init [dir] [--name NAME] [--force]
 
 Creates a driver project (config, source, header, .def, CMake files, CI workflow)
-that \`hvci-build build\` builds with no edits.
+that \`hvci-build build\` builds with no edits. An existing .gitignore and
+package.json are merged into, not overwritten: package.json gets hvci-build in
+devDependencies (CI installs it from the lockfile with npm ci) and the npm
+scripts hvci:build and hvci:check.
 
 ${exitCodes(undefined)}`;
