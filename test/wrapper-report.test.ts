@@ -309,7 +309,7 @@ describe('--include-notes for the link wrapper', () => {
 });
 
 describe("build takes check's names for the same options", () => {
-  it('-o/--output, --quiet, --max-warnings, --color/--no-color', async () => {
+  it('-o/--output, --quiet, --max-warnings, --strict, --rule, --min-windows, --color/--no-color', async () => {
     const dir = await project('wr-options');
     const config = join(dir, 'hvci.config.ts');
     // The clean driver's inventory note made a warning: one warning to gate on.
@@ -326,6 +326,17 @@ describe("build takes check's names for the same options", () => {
     expect(over.stderr).toMatch(/^hvci-build: 1 warning, more than --max-warnings 0$/m);
     expect((await runCli(['build', '--max-warnings', '1'], { cwd: dir, env: NO_TOOLS })).exitCode).toBe(0);
     expect((await runCli(['build', '--max-warnings', 'x'], { cwd: dir, env: NO_TOOLS })).exitCode).toBe(2);
+
+    // The rules of this run: an override or --strict makes the warning an error, and the image is set aside.
+    const ruled = await runCli(['build', '--rule', 'affected-ddi-import=error', '-f', 'json'], { cwd: dir });
+    expect(ruled.exitCode).toBe(1);
+    expect(JSON.parse(ruled.stdout).files[0].findings.map((f: any) => f.severity)).toEqual(['error']);
+    expect(existsSync(join(dir, 'build', 'drv.sys.rejected'))).toBe(true);
+    expect((await runCli(['build', '--strict'], { cwd: dir })).exitCode).toBe(1);
+    expect((await runCli(['build', '--min-windows', '1703'], { cwd: dir })).exitCode).toBe(0);
+    const bad = await runCli(['build', '--min-windows', 'vista'], { cwd: dir });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/^hvci-build: --min-windows 'vista' is not /);
 
     // The build log (a relink, so the findings are shown): colour as asked, the last flag winning.
     const ansi = /\x1b\[/;

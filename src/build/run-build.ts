@@ -23,6 +23,8 @@ export interface BuildOptions {
   onWait?: LinkContext['onWait'];
   /** Keep the linker's error output for a report (it is shown as well). */
   capture?: boolean;
+  /** Warnings fail the image as errors do (check --strict). */
+  strict?: boolean;
 }
 
 export interface BuildOutcome {
@@ -105,7 +107,7 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
       `/out:${output}`,
       ...build.ldflags,
     ];
-    const linkKey = commandKey([...linkArgs, JSON.stringify(config.rules), String(config.minWindowsBuild), JSON.stringify(config.link), String(config.callsites)]);
+    const linkKey = commandKey([...linkArgs, JSON.stringify(config.rules), String(config.minWindowsBuild), JSON.stringify(config.link), String(config.callsites), String(options.strict === true)]);
     // Up to date, with the results a report needs (a state from before they were kept links again).
     if (compiled === 0 && !isStale(state.steps[output], linkKey, output) && results[output]) {
       return { output, compiled, linked: false, link: undefined, results: results[output], exitCode: 0 };
@@ -123,6 +125,7 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
       config,
       origins,
       ...(options.capture ? { capture: true } : {}),
+      ...(options.strict ? { strict: true } : {}),
       ...(options.onWait ? { onWait: options.onWait } : {}),
     });
     if (link.exitCode === 0) {

@@ -12,7 +12,7 @@ import { takeWrapperOptions } from './wrapper-options.js';
 import { publishResults, reportingStops } from './shared-report.js';
 import { failure } from '../problems.js';
 import { resolve } from 'node:path';
-import { colorFlag, parseMaxWarnings, tooManyWarnings } from './gate-options.js';
+import { colorFlag, parseMaxWarnings, parseMinWindows, parseRuleOverrides, tooManyWarnings } from './shared-options.js';
 
 const BUILD_OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -25,6 +25,9 @@ const BUILD_OPTIONS = {
   'include-notes': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   'max-warnings': { type: 'string' },
+  strict: { type: 'boolean' },
+  rule: { type: 'string', multiple: true },
+  'min-windows': { type: 'string' },
   color: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   verbose: { type: 'boolean' },
@@ -32,7 +35,7 @@ const BUILD_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** hvci-build build [--format F] [--output FILE] [--include-notes] [--quiet] [--max-warnings N] [-c FILE] [-j N] [--verbose] */
+/** hvci-build build [options]: see BUILD_HELP; the options it shares with check mean the same. */
 export async function buildCommand(argv: string[]): Promise<number> {
   const { options } = takeWrapperOptions([], process.env);
   let parsed;
@@ -63,6 +66,8 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const color = colorFlag(tokens);
   if (color !== undefined) options.color = color;
   const maxWarnings = parseMaxWarnings(values['max-warnings']);
+  const cliRules = parseRuleOverrides(values.rule ?? []);
+  const cliMinBuild = parseMinWindows(values['min-windows']);
   const jobs = values.jobs !== undefined ? Number(values.jobs) : undefined;
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UsageError(`--jobs must be a positive whole number, not '${values.jobs}'`);
   const cwd = process.cwd();
@@ -74,11 +79,15 @@ export async function buildCommand(argv: string[]): Promise<number> {
   // A broken config reported under no image before is fixed now.
   if (key !== unknown && options.report) await publishResults(unknown, undefined, options, cwd);
   if (!options.callsites) config.callsites = false;
+  // As in check: this run's rules and lowest Windows version over the config's.
+  Object.assign(config.rules, cliRules);
+  if (cliMinBuild !== undefined) config.minWindowsBuild = cliMinBuild;
   const tty = process.stderr.isTTY === true;
   try {
     const outcome = await reportingStops(() => key, options, cwd, () =>
       runBuild(config, {
         ...(jobs !== undefined ? { jobs } : {}),
+        ...(values.strict ? { strict: true } : {}),
         capture: options.format !== 'text' || options.report !== undefined,
         onWait: waitNotice('hvci-build build', cwd),
         onStep(kind, what, done, total) {

@@ -95,6 +95,9 @@ Options:
       --include-notes       notes as GitHub annotations and SARIF results too
       --quiet               report errors only
       --max-warnings <n>    exit 1 when the image has more than n warnings
+      --strict              treat warnings as errors (the image is set aside)
+      --rule <id=severity>  override a rule for this build; repeatable
+      --min-windows <ver>   lowest Windows version supported (1607, 1703, ...)
       --color, --no-color   force colour on or off in the build log
       --verbose             show each step and the injected or translated flags
       --no-callsites        skip the call-site analysis

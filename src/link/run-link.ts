@@ -53,6 +53,8 @@ export interface LinkContext {
   origins?: readonly (ArgOrigin | undefined)[];
   /** Keep lld-link's error output for a report (it is shown as well). */
   capture?: boolean;
+  /** Warnings reject the image as errors do. */
+  strict?: boolean;
 }
 
 // Past this many characters of arguments, pass them in a response file.
@@ -144,6 +146,7 @@ async function linkAndValidate(outcome: LinkOutcome, linker: string, args: strin
     rules: ctx.config.rules,
     ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),
     callsites: ctx.config.callsites,
+    ...(ctx.strict ? { strict: true } : {}),
     // The wrappers are the CLI: they keep iced-x86's start-up snapshot in the cache directory.
     decoder: snapshotDecoder(),
   });
