@@ -18,6 +18,7 @@ import { applyLinkPolicy } from './policy.js';
 import { lockOutput } from './output-lock.js';
 import { receivedSignal, signalExitCode } from '../process/signals.js';
 import { writingFile } from '../files/write-error.js';
+import { adopt } from './adoption.js';
 import { rejectImage, removeStaleRejected, setAsideUnvalidated } from './reject.js';
 
 export interface LinkOutcome {
@@ -150,8 +151,13 @@ async function linkAndValidate(outcome: LinkOutcome, linker: string, args: strin
     // The wrappers are the CLI: they keep iced-x86's start-up snapshot in the cache directory.
     decoder: snapshotDecoder(),
   });
-  outcome.result = result;
-  if (result.findings.some((f) => f.severity === 'error')) {
+  // The config's suppressions and baseline set known findings aside, as in check.
+  const adopted = adopt(result, ctx.config, ctx.cwd);
+  outcome.result = adopted.result;
+  if (adopted.suppressed + adopted.inBaseline > 0) {
+    outcome.notices.push(`allowed by config: ${adopted.suppressed} finding(s) suppressed and ${adopted.inBaseline} in the baseline (${ctx.config.filepath ?? 'config'})`);
+  }
+  if (adopted.result.findings.some((f) => f.severity === 'error')) {
     outcome.rejected = true;
     outcome.rejectedTo = rejectImage(output, ctx.config.link.rejected);
     outcome.exitCode = 1;
