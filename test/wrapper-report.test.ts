@@ -119,6 +119,10 @@ describe('a flag refused from the config', () => {
     expect(byRule['link-flag-refused'].locations[0].physicalLocation.region).toEqual({ startLine: 3 });
     expect(run.tool.driver.rules[byRule['link-flag-refused'].ruleIndex].id).toBe('link-flag-refused');
     expect(sarifErrors(report)).toEqual([]);
+    // The rule a report names is one explain knows.
+    const explain = await runCli(['explain', 'link-flag-refused']);
+    expect(explain.exitCode).toBe(0);
+    expect(explain.stdout).toContain(run.tool.driver.rules[byRule['link-flag-refused'].ruleIndex].help.text.slice(0, 40));
   }, 120_000);
 });
 

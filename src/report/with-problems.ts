@@ -97,7 +97,8 @@ function jsonProblem(p: BuildProblem, cwd: string): unknown {
   };
 }
 
-const REFUSED_FLAG_DESCRIPTOR = {
+/** The rule a refused flag is reported under when it breaks no image rule (explain prints it too). */
+export const REFUSED_FLAG_DESCRIPTOR = {
   id: REFUSED_FLAG_RULE,
   name: 'LinkFlagRefused',
   shortDescription: { text: 'A link flag that would break memory integrity was refused' },
