@@ -10,6 +10,9 @@ export { ConfigError, type HvciConfig, type ResolvedConfig } from './config/sche
 export { parseWindowsVersion } from './windows-version.js';
 export { makeReport, exitCodeFor } from './report/summary.js';
 export { loadReporter, FORMATS, type Format } from './report/index.js';
-export type { CheckReport, SearchOutcome, Summary, ReportOptions, Reporter } from './report/types.js';
+export type { CheckReport, SearchOutcome, Summary, ReportOptions, Reporter, Triage } from './report/types.js';
+export { triage, type TriageOptions } from './baseline/triage.js';
+export { makeBaseline, parseBaseline, serializeBaseline, BaselineError, type Baseline, type BaselineEntry } from './baseline/baseline-file.js';
+export type { Suppression } from './config/schema.js';
 export { parseImage, type PeImage } from './pe/image.js';
 export { bufferSource, fileSource } from './pe/source.js';

@@ -1,6 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,91 +11,9 @@ import type { ReportOptions } from '../src/report/types.js';
 import { RULES } from '../src/rules/index.js';
 import { buildFixture } from './fixtures/build.js';
 
-/*
- * The SARIF validator is the SARIF SDK's multitool (npm @microsoft/sarif-multitool,
- * a self-contained .NET binary per platform). `sarif-multitool validate <in> -o <out>`
- * exits 0 whether or not the log is valid; it exits non-zero only when it could not
- * run (missing input, existing output without `--log ForceOverwrite`, bad options).
- * Problems are the results of the output SARIF log: level "error" (schema errors
- * JSON1xxx, spec rules SARIF1xxx, GitHub rules GH1xxx when enabled), "warning" and,
- * with `--level "Error;Warning;Note"`, "note". The same lines go to stdout as
- * `file(line,col): error RULE: text`.
- *
- * The package's bin.js runs the binary through a shell, which splits arguments on
- * `;` and spaces, so the binary is spawned directly.
- */
-const require = createRequire(import.meta.url);
+import { githubConfig, validate } from './helpers/sarif-multitool.js';
 
-function multitool(): string {
-  const bin = require('@microsoft/sarif-multitool') as string;
-  try {
-    accessSync(bin, constants.X_OK);
-  } catch {
-    // npm may skip the package's postinstall (which only does chmod u+x): do it here.
-    chmodSync(bin, 0o755);
-  }
-  try {
-    accessSync(bin, constants.X_OK);
-  } catch {
-    throw new Error(
-      `${bin} is not executable: its package's postinstall (chmod u+x) did not run; ` +
-        'run `npm rebuild @microsoft/sarif-multitool-linux` (or -darwin).',
-    );
-  }
-  return bin;
-}
-
-interface ValidationResult {
-  level: string;
-  ruleId: string;
-  text: string;
-}
-
-function validate(sarifPath: string, extraArgs: string[] = []): { results: ValidationResult[]; stdout: string } {
-  const out = sarifPath.replace(/\.sarif$/, '') + '.validation.sarif';
-  const r = spawnSync(multitool(), ['validate', sarifPath, '-o', out, '--log', 'ForceOverwrite', ...extraArgs], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  expect(r.error).toBeUndefined();
-  expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-  const log = JSON.parse(readFileSync(out, 'utf8'));
-  const results = (log.runs?.[0]?.results ?? []).map((x: any) => ({
-    level: x.level ?? 'warning',
-    ruleId: x.ruleId,
-    text: x.message?.text ?? (x.message?.arguments ?? []).join(' | '),
-  }));
-  return { results, stdout: r.stdout };
-}
-
-/** Turns on the multitool's GitHub code scanning rules (disabled by default), as errors. */
-const GITHUB_RULES = [
-  'GH1001.ProvideRequiredLocationProperties',
-  'GH1002.InlineThreadFlowLocations',
-  'GH1003.ProvideRequiredRegionProperties',
-  'GH1004.ReviewArraysThatExceedConfigurableDefaults',
-  'GH1005.LocationsMustBeRelativeUrisOrFilePaths',
-  'GH1006.ProvideCheckoutPath',
-  'GH1007.ProvideFullyFormattedMessageStrings',
-  'GH1011.GhasReferenceFinalSchema',
-  'GH1013.GhProvideRequiredSarifLogProperties',
-  'GH1014.GhasProvideRequiredRunProperties',
-  'GH1015.GhasProvideRequiredResultProperties',
-  'GH1016.GhasProvideRequiredLocationProperties',
-  'GH1017.GhasProvideRequiredPhysicalLocationProperties',
-  'GH1018.GhasProvideToolDriver',
-  'GH2012.GhasProvideRequiredReportingDescriptorProperties',
-];
-
-function githubConfig(path: string): string {
-  const entries = GITHUB_RULES.map(
-    (k) => `  <Properties Key="${k}.Options"><Property Key="RuleEnabled" Value="Error" Type="Driver.RuleEnabledState" /></Properties>`,
-  );
-  writeFileSync(path, ['<?xml version="1.0" encoding="utf-8"?>', '<Properties>', ...entries, '</Properties>', ''].join('\n'));
-  return path;
-}
-
-const FP = 'hvciFinding/v1';
+const FP = 'hvciFinding/v2';
 const RULE_IDS = RULES.map((r) => r.meta.id);
 
 /** Files under a temporary "repository" (the report's cwd), one with spaces and '#', plus files outside it. */
@@ -320,8 +236,11 @@ describe('SARIF report', () => {
   });
 
   it('each result carries its own primaryLocationLineHash, so GitHub does not merge findings of one binary', () => {
-    const hashes = doc.runs[0].results.map((r: any) => r.partialFingerprints.primaryLocationLineHash);
-    for (const h of hashes) expect(h).toMatch(/^[0-9a-f]{16}:1$/);
+    // GitHub identifies an alert by the file's path, the rule and this hash: unique per file and rule.
+    const hashes = doc.runs[0].results.map(
+      (r: any) => `${r.locations[0].physicalLocation.artifactLocation.uri} ${r.ruleId} ${r.partialFingerprints.primaryLocationLineHash}`,
+    );
+    for (const h of hashes) expect(h).toMatch(/ [0-9a-f]{16}:[1-9]\d*$/);
     expect(new Set(hashes).size).toBe(hashes.length);
   });
 

@@ -4,7 +4,7 @@
 import { runBundle } from '../cli/bundle-cache.js';
 
 const WRAP = new Set(['link', 'cc', 'launch', 'run', 'build', 'init', 'doctor']);
-const CHECK = new Set(['check', 'rules', 'explain']);
+const CHECK = new Set(['check', 'baseline', 'rules', 'explain']);
 const argv = process.argv.slice(2);
 // 'help <command>' goes to the bundle that holds the command.
 const first = (argv[0] === 'help' ? argv[1] : argv[0]) ?? '';

@@ -45,13 +45,9 @@ export async function runBundle(name: string, command: string, argv: string[], i
     }
     // Node 20: a script compiled by vm cannot import() without a loader, so it gets the entry point's.
     (globalThis as { [IMPORT_HOOK]?: typeof importer })[IMPORT_HOOK] = importer;
-    const source = readFileSync(file, 'utf8');
     const headersOnly = argv.includes('--no-callsites') || process.env.HVCI_CALLSITES === '0';
-    const script = compile(file, source, `${name}-${command}${headersOnly ? '-headers' : ''}`);
-    const module = { exports: {} as Entry };
-    const wrapper = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
-    wrapper.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
-    await module.exports.run(argv);
+    const entry = loadCached(file, `${command}${headersOnly ? '-headers' : ''}`, new Map()) as Entry;
+    await entry.run(argv);
   } catch (err) {
     // The bundle turns its own errors into one line; this is for a broken install.
     process.stderr.write(`hvci-build: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -60,6 +56,32 @@ export async function runBundle(name: string, command: string, argv: string[], i
 }
 
 const MAGIC = 'HVCIV8C1';
+
+/**
+ * Node 20: runs a bundle through the code cache, and the bundles it requires too (a layer
+ * requires the layers it shares code with, ../tools/bundle.mjs), each once. A module
+ * Node's own require loaded already (this launcher) stays that instance.
+ */
+function loadCached(file: string, profile: string, loaded: Map<string, unknown>): unknown {
+  const done = loaded.get(file);
+  if (done) return done;
+  const script = compile(file, readFileSync(file, 'utf8'), `${basename(file, '.cjs')}-${profile}`);
+  const nodeRequire = createRequire(file);
+  const require = ((id: string) => {
+    // A sibling bundle ('./x.cjs'), found without Node's resolution (which reads package.json files).
+    const target = id.startsWith('./') && id.endsWith('.cjs') && !id.includes('/', 2) ? join(dirname(file), id.slice(2)) : undefined;
+    if (!target) return nodeRequire(id);
+    // This launcher, already loaded by Node's require: that instance.
+    return nodeRequire.cache[target]?.exports ?? loadCached(target, profile, loaded);
+  }) as NodeJS.Require;
+  Object.assign(require, nodeRequire);
+  const module = { exports: {} };
+  loaded.set(file, module.exports);
+  const wrapper = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
+  wrapper.call(module.exports, module.exports, require, module, file, dirname(file));
+  loaded.set(file, module.exports);
+  return module.exports;
+}
 
 function compile(file: string, source: string, profile: string): Script {
   // The same wrapper as Node's for CommonJS, so the bundle sees what a required file would.

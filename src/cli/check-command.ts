@@ -1,23 +1,23 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkFiles } from '../check-files.js';
 import { NotRegularFileError } from '../files/discover.js';
 import { escapeControls } from '../escape.js';
 import { loadConfig } from '../config/load-config.js';
-import { parseWindowsVersion, WINDOWS_VERSION_FORMS } from '../windows-version.js';
-import type { SeveritySetting } from '../findings.js';
 import { FORMATS, type Format } from '../report/index.js';
 import { renderReport, wantsColor } from '../report/render.js';
 import { exitCodeFor, makeReport } from '../report/summary.js';
 import type { CheckReport } from '../report/types.js';
 import { removeQuietly, writeOutputFile } from '../files/write-atomically.js';
 import { snapshotDecoder } from '../callsites/iced.js';
-import { RULES_BY_ID } from '../rules/index.js';
 import { EXIT, UsageError, writingFile } from './errors.js';
-import { didYouMean, optionError } from './suggest.js';
-import { CHECK_HELP } from './help.js';
+import { optionError } from './suggest.js';
+import { BASELINE_HELP, CHECK_HELP } from './help.js';
+import { triage } from '../baseline/triage.js';
+import { DEFAULT_BASELINE, readBaselineFile, writeBaselineFile } from './baseline-files.js';
+import { printConfig } from './print-config.js';
 import { progressReporter } from './progress.js';
-
-const SETTINGS: readonly string[] = ['off', 'note', 'warning', 'error'];
+import { colorFlag, parseMaxWarnings, parseMinWindows, parseRuleOverrides, tooManyWarnings } from './shared-options.js';
 
 const CHECK_OPTIONS = {
   format: { type: 'string', short: 'f' },
@@ -35,10 +35,18 @@ const CHECK_OPTIONS = {
   'no-color': { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   'no-callsites': { type: 'boolean' },
+  baseline: { type: 'string' },
+  'write-baseline': { type: 'string' },
+  'print-config': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export async function checkCommand(args: string[]): Promise<number> {
+/** `hvci-build baseline`: a check that records its findings as the baseline (check --write-baseline). */
+export function baselineCommand(args: string[]): Promise<number> {
+  return checkCommand(args, 'baseline');
+}
+
+export async function checkCommand(args: string[], mode: 'check' | 'baseline' = 'check'): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args, allowPositionals: true, strict: true, tokens: true, options: CHECK_OPTIONS });
@@ -47,39 +55,42 @@ export async function checkCommand(args: string[]): Promise<number> {
   }
   const { values, positionals, tokens } = parsed;
   if (values.help) {
-    process.stdout.write(CHECK_HELP);
+    process.stdout.write(mode === 'baseline' ? BASELINE_HELP : CHECK_HELP);
     return EXIT.ok;
+  }
+  if (mode === 'check' && values.baseline !== undefined && values['write-baseline'] !== undefined) {
+    throw new UsageError('--baseline and --write-baseline do not go together: write a baseline, or check against one');
   }
   const format = (values.format ?? 'text') as Format;
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${format}'`);
-  if (positionals.length === 0) throw new UsageError('check needs at least one path (see hvci-build check --help)');
   const cliRules = parseRuleOverrides(values.rule ?? []);
   let jobs: number | undefined;
   if (values.jobs !== undefined) {
     jobs = Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive whole number, not '${values.jobs}'`);
   }
-  let maxWarnings: number | undefined;
-  if (values['max-warnings'] !== undefined) {
-    maxWarnings = Number(values['max-warnings']);
-    if (values['max-warnings'].trim() === '' || !Number.isInteger(maxWarnings) || maxWarnings < 0) {
-      throw new UsageError(`--max-warnings must be a whole number of at least 0, not '${values['max-warnings']}'`);
-    }
-  }
-  // --color and --no-color: the last one given wins, as with ESLint.
-  const colorFlag = tokens.findLast((t) => t.kind === 'option' && (t.name === 'color' || t.name === 'no-color'));
-  const color = colorFlag?.kind === 'option' ? colorFlag.name === 'color' : undefined;
-  let cliMinBuild: number | undefined;
-  if (values['min-windows'] !== undefined) {
-    cliMinBuild = parseWindowsVersion(values['min-windows']);
-    if (cliMinBuild === undefined) throw new UsageError(`--min-windows '${values['min-windows']}' is not ${WINDOWS_VERSION_FORMS}`);
-  }
+  const maxWarnings = parseMaxWarnings(values['max-warnings']);
+  const color = colorFlag(tokens);
+  const cliMinBuild = parseMinWindows(values['min-windows']);
 
   const cwd = process.cwd();
   const config = await loadConfig(cwd, values.config);
   const minWindowsBuild = cliMinBuild ?? config.minWindowsBuild;
+  const baselineFile = values.baseline ?? config.baseline;
+  if (values['print-config'] !== undefined) {
+    const callsites = !values['no-callsites'] && config.callsites;
+    const strict = values.strict ?? false;
+    process.stdout.write(printConfig(config, values['print-config'], cwd, { rules: cliRules, strict, minWindowsBuild, callsites, baseline: baselineFile }));
+    return EXIT.ok;
+  }
+  // `hvci-build baseline` with no path: the image the config's build section makes.
+  const inputs = positionals.length === 0 && mode === 'baseline' && config.build ? [resolve(config.dir, config.build.output)] : positionals;
+  if (inputs.length === 0) throw new UsageError(`${mode} needs at least one path (see hvci-build ${mode} --help)`);
+  const writeBaseline = values['write-baseline'] ?? (mode === 'baseline' ? (baselineFile ?? DEFAULT_BASELINE) : undefined);
+  // A broken baseline stops the run before the check, not after it.
+  const baseline = writeBaseline === undefined && baselineFile !== undefined ? readBaselineFile(resolve(cwd, baselineFile)) : undefined;
   const progress = values['no-progress'] ? undefined : progressReporter(process.stderr);
-  const report = await checkFiles(positionals, {
+  const checked = await checkFiles(inputs, {
     cwd,
     rules: { ...config.rules, ...cliRules },
     strict: values.strict ?? false,
@@ -97,7 +108,7 @@ export async function checkCommand(args: string[]): Promise<number> {
   });
   progress?.done();
 
-  const empty = report.search?.empty ?? [];
+  const empty = checked.search?.empty ?? [];
   if (empty.length > 0 && !values['allow-empty']) {
     // No verdict on nothing: a wrong path in a CI job must fail it, not pass it. A report
     // left at --output by an earlier run must not pass for this one's either.
@@ -105,6 +116,20 @@ export async function checkCommand(args: string[]): Promise<number> {
     const what = empty.map((e) => `${e.kind} '${escapeControls(e.input)}' ${e.kind === 'glob' ? 'matches' : 'holds'} no PE image`);
     throw new UsageError(`${what.join('; ')} (--allow-empty to accept that)`);
   }
+  let written: ReturnType<typeof writeBaselineFile> | undefined;
+  if (writeBaseline !== undefined) {
+    written = writeBaselineFile(writeBaseline, checked.files);
+    const n = written.data.findings.reduce((sum, e) => sum + e.count, 0);
+    const files = checked.files.length;
+    process.stderr.write(`hvci-build: wrote ${n} finding${n === 1 ? '' : 's'} of ${files} file${files === 1 ? '' : 's'} to the baseline ${escapeControls(writeBaseline)}\n`);
+  }
+  // Suppressions and the baseline: a stage between the engine and the reporters (src/baseline/).
+  const against = written ?? baseline;
+  const report = triage(checked, {
+    cwd,
+    ...(against ? { baseline: against } : {}),
+    ...(config.suppress.length > 0 ? { suppress: { file: config.filepath!, dir: config.dir, list: config.suppress } } : {}),
+  });
 
   const warnings = report.summary.warnings;
   const shown = values.quiet ? errorsOnly(report) : report;
@@ -121,28 +146,12 @@ export async function checkCommand(args: string[]): Promise<number> {
     process.stdout.write(text);
   }
   const code = exitCodeFor(report);
-  if (code === EXIT.ok && maxWarnings !== undefined && warnings > maxWarnings) {
-    process.stderr.write(`hvci-build: ${warnings} warning${warnings === 1 ? '' : 's'}, more than --max-warnings ${maxWarnings}\n`);
-    return EXIT.findings;
-  }
+  if (code === EXIT.ok && tooManyWarnings(warnings, maxWarnings)) return EXIT.findings;
   return code;
 }
 
 /** The report with error-level findings only (--quiet); the summary counts what is shown. */
 function errorsOnly(report: CheckReport): CheckReport {
   const files = report.files.map((f) => ({ ...f, findings: f.findings.filter((x) => x.severity === 'error') }));
-  return makeReport(files, report.search);
-}
-
-function parseRuleOverrides(list: string[]): Record<string, SeveritySetting> {
-  const out: Record<string, SeveritySetting> = {};
-  for (const item of list) {
-    const m = /^([\w-]+)=(\w+)$/.exec(item);
-    if (!m) throw new UsageError(`--rule expects id=severity, not '${item}'`);
-    const [, id, setting] = m as unknown as [string, string, string];
-    if (!RULES_BY_ID.has(id)) throw new UsageError(`--rule: unknown rule '${id}'${didYouMean(id, [...RULES_BY_ID.keys()])} (see hvci-build rules)`);
-    if (!SETTINGS.includes(setting)) throw new UsageError(`--rule ${id}: severity must be one of ${SETTINGS.join(', ')}, not '${setting}'`);
-    out[id] = setting as SeveritySetting;
-  }
-  return out;
+  return { ...makeReport(files, report.search), ...(report.triage ? { triage: report.triage } : {}) };
 }

@@ -1,5 +1,5 @@
 /** Every command, for 'did you mean' (the bundles hold only their own). */
-export const COMMAND_NAMES: readonly string[] = ['check', 'build', 'init', 'cc', 'link', 'launch', 'run', 'doctor', 'rules', 'explain', 'help'];
+export const COMMAND_NAMES: readonly string[] = ['check', 'baseline', 'build', 'init', 'cc', 'link', 'launch', 'run', 'doctor', 'rules', 'explain', 'help'];
 
 /** The exit codes, in every command's help; `one` says what exit code 1 means for it, if anything. */
 function exitCodes(one: string | undefined, signals = false): string {
@@ -15,6 +15,7 @@ export const MAIN_HELP = `hvci-build: memory integrity (HVCI) checks for Windows
 
 Usage:
   hvci-build check [options] <paths...>   check linked driver images
+  hvci-build baseline [options] [paths]   record today's findings; check then fails on new ones
   hvci-build build [options]              build the driver the config describes, then check it
   hvci-build init [dir]                   create a driver project that builds with no edits
   hvci-build cc <clang-cl arguments>      clang-cl with HVCI-safe flags (/Gy, POOL_NX_OPTIN_AUTO)
@@ -28,7 +29,8 @@ Usage:
   hvci-build --version
 
 Wrapper options (before the tool's arguments): --format F, --report FILE,
---hvci-config FILE, --verbose, --no-callsites.
+--include-notes, --hvci-config FILE, --verbose, --no-callsites. The report holds
+the findings, refused flags and failed steps of every link of a build.
 Run 'hvci-build help check' or 'hvci-build help build' for their options.
 
 ${exitCodes('an error-level finding, or a build step failed', true)}`;
@@ -57,9 +59,25 @@ Options:
       --no-progress         no progress display on a terminal
       --no-callsites        skip call-site analysis of the code (the exec-* and
                             unknown-pool-type rules); header rules only
+      --baseline <file>     fail only on findings the baseline does not hold;
+                            report the ones it holds that are gone (fixed)
+      --write-baseline <file>  record this run's findings as the baseline
+      --print-config <file> print the configuration a check of <file> uses
   -h, --help                show this help
 
 ${exitCodes('an error-level finding, or more warnings than --max-warnings')}`;
+
+export const BASELINE_HELP = `Usage: hvci-build baseline [check options] [paths...]
+
+Checks the paths (default: the image the config's build section makes) and
+records every finding in the baseline file: --write-baseline (or --baseline)
+<file>, else the config's \`baseline\`, else hvci-baseline.json. Commit it; \`check\` then
+fails only on findings it does not hold (the config's \`baseline\` key, or
+--baseline <file>), and lists the ones it holds that are gone as fixed.
+Findings are matched by rule, image path (relative to the baseline file),
+section, function and arguments, not by address, so a rebuild keeps them.
+
+${exitCodes(undefined)}`;
 
 export const BUILD_HELP = `Usage: hvci-build build [options]
 
@@ -71,17 +89,32 @@ Options:
   -c, --config <file>       use this config file instead of searching for one
   -j, --jobs <n>            parallel compiles (default: all cores)
   -f, --format <fmt>        findings as text (default), json, sarif, github
-      --report <file>       write the findings to a file
+  -o, --output <file>       write the report to a file (also --report); it says
+                            what the last build of the image found, refused or
+                            failed on, even when nothing was rebuilt
+      --include-notes       notes as GitHub annotations and SARIF results too
+      --quiet               report errors only
+      --max-warnings <n>    exit 1 when the image has more than n warnings
+      --strict              treat warnings as errors (the image is set aside)
+      --rule <id=severity>  override a rule for this build; repeatable
+      --min-windows <ver>   lowest Windows version supported (1607, 1703, ...)
+      --color, --no-color   force colour on or off in the build log
       --verbose             show each step and the injected or translated flags
       --no-callsites        skip the call-site analysis
   -h, --help                show this help
 
-${exitCodes('an error-level finding (the image is set aside), or a step failed', true)}`;
+${exitCodes('an error-level finding (the image is set aside), a step failed, or more warnings\n     than --max-warnings', true)}`;
 
-export const RUN_HELP = `Usage: hvci-build run -- <build command> [arguments]
+export const RUN_HELP = `Usage: hvci-build run [options] -- <build command> [arguments]
 
 Runs the command with clang-cl, lld-link and their versioned names on PATH
 pointing at hvci-build's wrappers.
+
+Options (passed to the wrappers as HVCI_FORMAT, HVCI_REPORT, ...):
+  --format <fmt>, --report <file>, --include-notes, --hvci-config <file>,
+  --verbose, --no-callsites
+The report holds every link's findings and refusals, every failed compile or
+link, and the build command's exit code when it failed.
 
 It exits with the build command's exit code (2 when it cannot start); the
 wrappers it calls exit with these:
@@ -105,6 +138,9 @@ ${exitCodes(undefined)}`;
 export const INIT_HELP = `Usage: hvci-build init [dir] [--name NAME] [--force]
 
 Creates a driver project (config, source, header, .def, CMake files, CI workflow)
-that \`hvci-build build\` builds with no edits.
+that \`hvci-build build\` builds with no edits. An existing .gitignore and
+package.json are merged into, not overwritten: package.json gets hvci-build in
+devDependencies (CI installs it from the lockfile with npm ci) and the npm
+scripts hvci:build and hvci:check.
 
 ${exitCodes(undefined)}`;

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from '../process/run-process.js';
 import { envWithoutShims, resolveTool, SHIM_DIR_ENV } from '../toolchain/resolve-tool.js';
@@ -9,6 +9,9 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { loadConfig } from '../config/load-config.js';
 import { UsageError, writingFile } from './errors.js';
 import { RUN_HELP } from './help.js';
+import { failure } from '../problems.js';
+import { publishResults } from './shared-report.js';
+import { takeWrapperOptions, type WrapperOptions } from './wrapper-options.js';
 
 /**
  * hvci-build run -- <build command>: runs the build with clang-cl and lld-link
@@ -21,14 +24,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return 0;
   }
-  const args = argv[0] === '--' ? argv.slice(1) : argv;
-  if (args.length === 0) throw new UsageError('usage: hvci-build run -- <build command> [arguments]');
+  const { options, rest: args } = takeWrapperOptions(argv, process.env);
+  if (args.length === 0) throw new UsageError('usage: hvci-build run [--format F] [--report FILE] [--include-notes] -- <build command> [arguments]');
   const cwd = process.cwd();
-  const config = await loadConfig(cwd);
-  const env = envWithoutShims(process.env);
-  const key = pathKey(env);
+  const config = await loadConfig(cwd, options.config);
+  // The wrappers the build calls take the options from the environment; the report is one file.
+  const env = { ...envWithoutShims(process.env), ...wrapperEnv(options, cwd) };
+  const pathVar = pathKey(env);
   // Node starts a batch file only through a shell, and passing arguments through cmd's quoting unchanged is not possible in general.
-  if (process.platform === 'win32' && isBatchCommand(args[0]!, [cwd, ...(env[key] ?? '').split(delimiter)], existsSync)) {
+  if (process.platform === 'win32' && isBatchCommand(args[0]!, [cwd, ...(env[pathVar] ?? '').split(delimiter)], existsSync)) {
     throw new UsageError(`hvci-build run: ${args[0]} is a batch file, which Windows starts only through cmd; run: hvci-build run -- cmd /d /c ${args.join(' ')}`);
   }
   const shimDir = writingFile(tmpdir(), () => mkdtempSync(join(tmpdir(), 'hvci-shims-')));
@@ -42,9 +46,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     }
     const r = await runProcess(args[0]!, args.slice(1), {
       cwd,
-      env: { ...env, [key]: shimDir + delimiter + (env[key] ?? ''), [SHIM_DIR_ENV]: shimDir },
+      env: { ...env, [pathVar]: shimDir + delimiter + (env[pathVar] ?? ''), [SHIM_DIR_ENV]: shimDir },
       stdio: 'inherit',
     });
+    // A build that failed in a step no wrapper saw (a missing file, a script) must not leave
+    // the report passing; one that passed clears that.
+    const key = `run ${args.join(' ')} in ${cwd}`;
+    const failed = r.exitCode === 0 ? undefined : { files: [], problems: [failure('command-failed', { command: args.join(' '), exitCode: r.exitCode })] };
+    if (failed || options.report) await publishResults(key, failed, options, cwd);
     return r.exitCode;
   } finally {
     rmSync(shimDir, { recursive: true, force: true });
@@ -74,4 +83,16 @@ function realTools(env: NodeJS.ProcessEnv, config: ResolvedConfig): Map<string, 
     }
   }
   return map;
+}
+
+/** The wrapper options as the environment the wrappers read them from. */
+function wrapperEnv(options: WrapperOptions, cwd: string): NodeJS.ProcessEnv {
+  return {
+    HVCI_FORMAT: options.format,
+    ...(options.report ? { HVCI_REPORT: resolve(cwd, options.report) } : {}),
+    ...(options.config ? { HVCI_CONFIG: resolve(cwd, options.config) } : {}),
+    ...(options.verbose ? { HVCI_VERBOSE: '1' } : {}),
+    ...(options.includeNotes ? { HVCI_INCLUDE_NOTES: '1' } : {}),
+    ...(options.callsites ? {} : { HVCI_CALLSITES: '0' }),
+  };
 }

@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import type { SeveritySetting } from '../findings.js';
 import { ConfigError } from './config-error.js';
 import { validateBuildConfig, type BuildConfig } from './build-section.js';
+import { validateSuppress, type Suppression } from './suppress-section.js';
 import { parseWindowsVersion, WINDOWS_VERSION_FORMS } from '../windows-version.js';
 
 /** The `hvci` configuration, as users write it. */
@@ -24,6 +26,10 @@ export interface HvciConfig {
   build?: Partial<BuildConfig> & { sources: string[] };
   /** Analyse the calls to allocation and mapping DDIs in the code (default true; --no-callsites for one run). */
   callsites?: boolean;
+  /** A baseline file (hvci-build baseline): `check` fails only on findings it does not hold. */
+  baseline?: string;
+  /** Findings accepted, each with its justification (see Suppression). */
+  suppress?: Suppression[];
   /** Paths of the LLVM tools, when they are not found on PATH. */
   toolchain?: Partial<Record<'clangCl' | 'lldLink' | 'llvmLib' | 'llvmDlltool' | 'llvmReadobj', string>>;
 }
@@ -48,6 +54,9 @@ export interface ResolvedConfig {
   toolchain: Record<string, string>;
   build: BuildConfig | undefined;
   callsites: boolean;
+  /** The baseline file, resolved against `dir`. */
+  baseline: string | undefined;
+  suppress: Suppression[];
 }
 
 export function defaultConfig(dir: string): ResolvedConfig {
@@ -61,13 +70,16 @@ export function defaultConfig(dir: string): ResolvedConfig {
     toolchain: {},
     build: undefined,
     callsites: true,
+    baseline: undefined,
+    suppress: [],
   };
 }
 
 export { ConfigError };
+export type { Suppression };
 
 const SETTINGS: readonly string[] = ['off', 'note', 'warning', 'error'];
-const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain', 'build', 'callsites'];
+const KEYS: readonly string[] = ['rules', 'minWindowsVersion', 'ignore', 'link', 'toolchain', 'build', 'callsites', 'baseline', 'suppress'];
 const TOOL_KEYS: Readonly<Record<string, string>> = {
   clangCl: 'clang-cl',
   lldLink: 'lld-link',
@@ -143,6 +155,11 @@ export function validateConfig(
     if (typeof obj.callsites !== 'boolean') throw new ConfigError(file, 'callsites', 'must be true or false');
     config.callsites = obj.callsites;
   }
+  if (obj.baseline !== undefined) {
+    if (typeof obj.baseline !== 'string' || obj.baseline === '') throw new ConfigError(file, 'baseline', 'must be the path of a baseline file');
+    config.baseline = resolve(dir, obj.baseline);
+  }
+  if (obj.suppress !== undefined) config.suppress = validateSuppress(obj.suppress, file, knownRules);
   if (obj.toolchain !== undefined) {
     const tc = objectAt(obj.toolchain, file, 'toolchain');
     for (const [key, value] of Object.entries(tc)) {

@@ -42,5 +42,10 @@ export const githubReporter: Reporter = (report, options) => {
       lines.push(`::${COMMANDS[f.severity]} ${props}::${escapeData(escapeControls(f.message, true))}`);
     }
   }
+  // A suppression that matches nothing is a note: an annotation on the config only when asked for.
+  for (const u of options.includeNotes ? (report.triage?.unusedSuppressions ?? []) : []) {
+    const props = `file=${escapeProperty(escapeControls(displayPath(u.file, options.cwd), true))},title=${escapeProperty('hvci-build unused suppression')}`;
+    lines.push(`::notice ${props}::${escapeData(escapeControls(`${u.by} (${u.what}) matches no finding: remove it`, true))}`);
+  }
   return lines.length ? lines.join('\n') + '\n' : '';
 };

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ArgValue, Finding } from '../findings.js';
+import type { Finding } from '../findings.js';
+import { findingKey, fingerprint } from '../fingerprint.js';
 import { hex } from '../pe/errors.js';
 import { quietNote, RULES } from '../rules/index.js';
 import type { RuleMeta } from '../rules/types.js';
@@ -28,7 +28,9 @@ export const INFORMATION_URI = 'https://github.com/hvci-build/hvci-build';
 /** The uriBaseId relative artifact URIs are resolved against: the directory paths are shown relative to. */
 export const SRCROOT = 'SRCROOT';
 /** Key of hvci-build's own entry in `result.partialFingerprints`; bump the version if the inputs change. */
-export const FINGERPRINT_KEY = 'hvciFinding/v1';
+export const FINGERPRINT_KEY = 'hvciFinding/v2';
+/** The finding's key inside its image, as a baseline file records it (`key`). */
+export const LOCATION_KEY = 'hvciLocation/v1';
 
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
@@ -46,45 +48,106 @@ interface ArtifactRef {
   key: string;
 }
 
+/** One result to emit: a finding of an image, with what the baseline and the suppressions said. */
+interface Emitted {
+  path: string;
+  finding: Finding;
+  /** The finding's key, when known without its arguments (a fixed finding of the baseline). */
+  key?: string;
+  baselineState?: 'new' | 'unchanged' | 'absent';
+  justification?: string;
+}
+
 export const sarifReporter: Reporter = (report, options) => {
   const ruleIndex = new Map<string, number>(RULES.map((r, i) => [r.meta.id, i]));
   const artifacts: { location: ArtifactLocation; roles: string[] }[] = [];
   const artifactIndex = new Map<string, number>();
   const results: unknown[] = [];
   const notifications: unknown[] = [];
+  const t = report.triage;
+  // SARIF 2.1.0 (result.suppressions): the results of a run all have `suppressions` or none has.
+  const suppressing = t?.suppressing === true;
+  const withBaseline = t?.baseline !== undefined;
+  const occurrences = new Map<string, number>();
 
-  for (const file of report.files) {
-    const ref = artifactRef(file.path, options.cwd);
+  const locate = (path: string): { ref: ArtifactRef; index: number } => {
+    const ref = artifactRef(path, options.cwd);
     let index = artifactIndex.get(ref.location.uri);
     if (index === undefined) {
       index = artifacts.length;
       artifactIndex.set(ref.location.uri, index);
       artifacts.push({ location: { ...ref.location }, roles: ['analysisTarget'] });
     }
-    for (const f of file.findings) {
-      const idx = ruleIndex.get(f.rule);
-      const location = { physicalLocation: { artifactLocation: { ...ref.location, index }, region: regionFor(f) } };
-      if (quietNote(f, options.includeNotes)) {
-        notifications.push({
-          level: 'note',
-          message: { text: f.message },
-          locations: [location],
-          associatedRule: { id: f.rule, ...(idx !== undefined ? { index: idx } : {}) },
-          properties: resultProperties(f),
-        });
-        continue;
-      }
-      results.push({
-        ruleId: f.rule,
-        ...(idx !== undefined ? { ruleIndex: idx } : {}),
-        level: f.severity,
+    return { ref, index };
+  };
+  for (const file of report.files) locate(file.path);
+
+  const emit = (e: Emitted, quiet: boolean): void => {
+    const f = e.finding;
+    const { ref, index } = locate(e.path);
+    const idx = ruleIndex.get(f.rule);
+    const location = { physicalLocation: { artifactLocation: { ...ref.location, index }, region: regionFor(f) } };
+    if (quiet) {
+      notifications.push({
+        level: 'note',
         message: { text: f.message },
         locations: [location],
-        partialFingerprints: lineHashed(fingerprint(f, ref.key, file.path, options.cwd)),
-        properties: resultProperties(f),
+        associatedRule: { id: f.rule, ...(idx !== undefined ? { index: idx } : {}) },
+        properties: {
+          ...resultProperties(f),
+          ...(e.baselineState ? { baselineState: e.baselineState } : {}),
+          ...(e.justification !== undefined ? { justification: e.justification } : {}),
+        },
       });
+      return;
     }
+    const key = e.key ?? findingKey(f);
+    const occurrence = (occurrences.get(`${ref.key}\0${key}`) ?? 0) + 1;
+    occurrences.set(`${ref.key}\0${key}`, occurrence);
+    results.push({
+      ruleId: f.rule,
+      ...(idx !== undefined ? { ruleIndex: idx } : {}),
+      level: f.severity,
+      message: { text: f.message },
+      locations: [location],
+      partialFingerprints: fingerprints(ref.key, key, occurrence),
+      ...(withBaseline ? { baselineState: e.baselineState ?? 'new' } : {}),
+      ...(suppressing ? { suppressions: e.justification !== undefined ? [{ kind: 'external', justification: e.justification }] : [] } : {}),
+      properties: resultProperties(f),
+    });
+  };
+
+  for (const file of report.files) {
+    for (const f of file.findings) emit({ path: file.path, finding: f }, quietNote(f, options.includeNotes));
   }
+  for (const u of t?.unchanged ?? []) emit({ path: u.path, finding: u.finding, baselineState: 'unchanged' }, quietNote(u.finding, options.includeNotes));
+  for (const s of t?.suppressed ?? []) {
+    const e: Emitted = { path: s.path, finding: s.finding, justification: s.justification, ...(s.baselineState ? { baselineState: s.baselineState } : {}) };
+    emit(e, quietNote(s.finding, options.includeNotes));
+  }
+  // A fixed finding is a result only with includeNotes: code scanning ignores baselineState
+  // and would open an alert for a problem that is gone. Otherwise it is a notification.
+  for (const x of t?.fixed ?? []) {
+    const finding: Finding = {
+      rule: x.rule,
+      severity: x.severity,
+      message: x.message,
+      ...(x.section !== undefined ? { section: x.section } : {}),
+      args: x.function !== undefined ? { function: x.function } : {},
+    };
+    emit({ path: x.path, finding, key: x.key, baselineState: 'absent' }, !options.includeNotes);
+  }
+  // A suppression that matches nothing: a note on the config (§3.20.22), never an alert.
+  const configNotes = (t?.unusedSuppressions ?? []).map((u) => {
+    const { ref, index } = locate(u.file);
+    artifacts[index]!.roles = ['userSpecifiedConfiguration'];
+    return {
+      level: 'note',
+      message: { text: `${u.by} (${u.what}) matches no finding: remove it` },
+      locations: [{ physicalLocation: { artifactLocation: { ...ref.location, index }, region: { startLine: 1 } } }],
+      properties: { suppression: u.by, justification: u.justification },
+    };
+  });
 
   const driver = {
     name: 'hvci-build',
@@ -107,6 +170,7 @@ export const sarifReporter: Reporter = (report, options) => {
             executionSuccessful: true,
             workingDirectory: { uri: directoryUri(options.cwd) },
             ...(notifications.length > 0 ? { toolExecutionNotifications: notifications } : {}),
+            ...(configNotes.length > 0 ? { toolConfigurationNotifications: configNotes } : {}),
           },
         ],
         originalUriBaseIds: {
@@ -165,7 +229,7 @@ function reportingDescriptor(meta: RuleMeta): unknown {
  * github/codeql-action's upload-sarif would compute a `primaryLocationLineHash`
  * from the file's text at startLine; for a binary that is the same for every
  * finding in the file, and GitHub tracks alerts by it, so six straddling
- * relocations could become one alert. We set it ourselves (see lineHashed).
+ * relocations could become one alert. We set it ourselves (see fingerprints).
  */
 function regionFor(f: Finding): Record<string, number> {
   const region: Record<string, number> = { startLine: 1 };
@@ -184,29 +248,7 @@ function resultProperties(f: Finding): Record<string, unknown> {
   };
 }
 
-/**
- * A key that identifies a finding across runs and machines: the rule, the
- * file's path relative to cwd (never an absolute path when inside cwd), the
- * section, the RVA and the arguments (keys sorted, any absolute path of the
- * file or of cwd in a string argument replaced by its relative form), hashed
- * with SHA-256 and cut to 32 hex digits.
- */
-function fingerprint(f: Finding, relPath: string, rawPath: string, cwd: string): string {
-  const absPath = resolve(cwd, rawPath);
-  const scrub = (s: string): string => s.split(absPath).join(relPath).split(resolve(cwd)).join('.');
-  const args = Object.keys(f.args)
-    .sort()
-    .map((k): [string, ArgValue] => {
-      const v = f.args[k]!;
-      if (typeof v === 'string') return [k, scrub(v)];
-      if (Array.isArray(v)) return [k, v.map(scrub)];
-      return [k, v];
-    });
-  const input = [f.rule, relPath, f.section ?? '', f.rva !== undefined ? hex(f.rva) : '', JSON.stringify(args)].join('|');
-  return sha256(input).slice(0, 32);
-}
-
-function artifactRef(path: string, cwd: string): ArtifactRef {
+export function artifactRef(path: string, cwd: string): ArtifactRef {
   const rel = pathInside(path, cwd);
   if (rel === undefined) {
     // Outside cwd (or cwd itself): an absolute file URI, with no uriBaseId.
@@ -232,19 +274,17 @@ function directoryUri(dir: string): string {
   return href.endsWith('/') ? href : href + '/';
 }
 
-
-// node:crypto takes ~5 ms to load; the CLI bundle holds this reporter, so load
-// it only when a SARIF report is written.
-function sha256(text: string): string {
-  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
 /**
- * Our fingerprint, and the same value as `primaryLocationLineHash` (in CodeQL's
- * "hash:occurrence" form): GitHub tracks alerts by that key, and one computed
- * from a binary's first "line" would merge distinct findings.
+ * Our fingerprint (../fingerprint.ts: the image's path relative to cwd, what the finding is
+ * about in it, and which occurrence of that it is), the image-relative key that baselines
+ * record, and `primaryLocationLineHash` in CodeQL's "hash:occurrence" form: GitHub tracks
+ * alerts by it with the file's path and the rule, and one it computed from a binary's first
+ * "line" would merge distinct findings. None holds an RVA, so a rebuild keeps the alerts.
  */
-function lineHashed(fp: string): Record<string, string> {
-  return { [FINGERPRINT_KEY]: fp, primaryLocationLineHash: `${fp.slice(0, 16)}:1` };
+function fingerprints(image: string, key: string, occurrence: number): Record<string, string> {
+  return {
+    [FINGERPRINT_KEY]: fingerprint(image, key, occurrence),
+    [LOCATION_KEY]: key,
+    primaryLocationLineHash: `${key.slice(0, 16)}:${occurrence}`,
+  };
 }

@@ -1,6 +1,7 @@
 import type { Severity } from '../findings.js';
 import { escapeControls } from '../escape.js';
 import { displayPath } from './paths.js';
+import { triageCounts, triageLines } from './text-triage.js';
 import type { Reporter } from './types.js';
 
 const COLORS: Record<Severity, string> = { error: '\x1b[31m', warning: '\x1b[33m', note: '\x1b[36m' };
@@ -20,6 +21,7 @@ export const textReporter: Reporter = (report, options) => {
     }
     lines.push('');
   }
+  lines.push(...triageLines(report, options, (x) => paint(DIM, x)));
   const s = report.summary;
   const clean = report.files.filter((f) => !f.findings.some((x) => x.severity !== "note")).length;
   const parts = [
@@ -29,7 +31,7 @@ export const textReporter: Reporter = (report, options) => {
     `${s.notes} note${s.notes === 1 ? '' : 's'}`,
   ];
   if (s.unchecked > 0) parts.push(`${s.unchecked} could not be checked`);
-  parts.push(`${clean} clean`);
+  parts.push(`${clean} clean`, ...triageCounts(report));
   const summary = parts.join(', ');
   if (s.skippedRejected > 0) {
     const n = s.skippedRejected;

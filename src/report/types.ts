@@ -1,4 +1,4 @@
-import type { FileResult } from '../findings.js';
+import type { FileResult, Finding, Severity } from '../findings.js';
 
 export interface Summary {
   files: number;
@@ -24,6 +24,63 @@ export interface CheckReport {
   summary: Summary;
   /** Present for a check of paths and globs (checkFiles). */
   search?: SearchOutcome;
+  /** Present when a baseline or suppressions were applied (src/baseline/triage.ts). */
+  triage?: Triage;
+}
+
+/**
+ * What a baseline and the config's suppressions made of the findings. `files` then holds only
+ * the findings that count (new ones, when there is a baseline); the rest are listed here.
+ */
+export interface Triage {
+  /** The baseline file compared against, if any. */
+  baseline?: string;
+  /** Findings the baseline holds: still there, not failing the run. */
+  unchanged: PlacedFinding[];
+  /** Findings the baseline holds that this run did not find. */
+  fixed: FixedFinding[];
+  suppressed: SuppressedFinding[];
+  /** Suppressions that matched no finding, to be removed. */
+  unusedSuppressions: UnusedSuppression[];
+  /** Suppressions are configured: SARIF then gives every result a `suppressions` array, as SARIF 2.1.0 asks. */
+  suppressing: boolean;
+}
+
+export type BaselineState = 'new' | 'unchanged';
+
+export interface PlacedFinding {
+  path: string;
+  finding: Finding;
+}
+
+export interface SuppressedFinding extends PlacedFinding {
+  justification: string;
+  /** Which suppression, as the config names it (`suppress[0]`). */
+  by: string;
+  /** With a baseline: whether it holds this finding. */
+  baselineState?: BaselineState;
+}
+
+/** A finding of the baseline, as recorded; `path` is resolved against the baseline's directory. */
+export interface FixedFinding {
+  path: string;
+  /** Its key (../fingerprint.ts), so SARIF gives it the fingerprint it had when found. */
+  key: string;
+  rule: string;
+  severity: Severity;
+  message: string;
+  section?: string;
+  function?: string;
+}
+
+export interface UnusedSuppression {
+  /** The config file. */
+  file: string;
+  /** The entry, as `suppress[2]`. */
+  by: string;
+  /** What it matches, as `rule exec-pool-type, path build/drv.sys`. */
+  what: string;
+  justification: string;
 }
 
 export interface ReportOptions {

@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../dist/bin/hvci-build.cjs', import.meta.url));
@@ -18,4 +19,11 @@ export async function runCli(args: string[], options: { cwd?: string; env?: Reco
     stdin: 'ignore',
   });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** This checkout packed as npm would publish it (dist/ as built), into `dest`; the tarball's path. */
+export async function packThisCheckout(dest: string): Promise<string> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const r = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dest], { cwd: root });
+  return join(dest, r.stdout.trim().split('\n').pop()!);
 }
