@@ -426,3 +426,35 @@ describe('--print-config', () => {
     expect(ignored.rules['init-rwx']).toBe('warning');
   });
 });
+
+describe('the link wrapper applies the config\'s baseline and suppressions', () => {
+  const obj = (v: Version): string => join(work, 'versions', v, 'drv.obj');
+  const lib = (): string => join(work, 'versions', 'ntoskrnl.lib');
+  const link = (dir: string, v: Version) => runCli(['link', ...DRIVER_FLAGS, obj(v), lib(), '/out:build/drv.sys', '/map:build/drv.map'], { cwd: dir });
+
+  it('keeps an image whose findings are all in the baseline, and sets aside one with a new finding', async () => {
+    const dir = project('link-baseline', 'v1', { baseline: 'hvci-baseline.json' });
+    expect((await runCli(['baseline', 'build/drv.sys'], { cwd: dir })).exitCode).toBe(0);
+    const same = await link(dir, 'v1');
+    expect(same.exitCode, same.stderr).toBe(0);
+    const held = (json(readFileSync(join(dir, 'hvci-baseline.json'), 'utf8')).findings as { count: number }[]).reduce((n, e) => n + e.count, 0);
+    expect(same.stderr).toContain(`0 finding(s) suppressed and ${held} in the baseline`);
+    expect(readFileSync(join(dir, 'build', 'drv.sys')).length).toBeGreaterThan(0);
+    const more = await link(dir, 'v2');
+    expect(more.exitCode, more.stderr).toBe(1);
+    // Only the new finding is shown, and the image is set aside.
+    expect(more.stderr.match(/error exec-pool-type/g), more.stderr).toHaveLength(1);
+    expect(readFileSync(join(dir, 'build', 'drv.sys.rejected')).length).toBeGreaterThan(0);
+  });
+
+  it('a suppression lets the link keep the image; a broken baseline named by the config is exit 2', async () => {
+    const dir = project('link-suppress', 'v1', { suppress: [{ rule: 'exec-pool-type', justification: 'legacy allocator, tracked in PLAT-1' }] });
+    const r = await link(dir, 'v2');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/3 finding\(s\) suppressed and 0 in the baseline/);
+    const broken = project('link-broken-baseline', 'v1', { baseline: 'nowhere.json' });
+    const b = await link(broken, 'v1');
+    expect(b.exitCode, b.stderr).toBe(2);
+    expect(b.stderr).toMatch(/hvci\.config\.json: baseline: cannot read .*nowhere\.json: ENOENT/);
+  });
+});

@@ -21,9 +21,13 @@ describe('init merges into an existing .gitignore and package.json', () => {
     const r = await runCli(['init', '--name', 'merged'], { cwd: dir });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ {2}\.gitignore \(merged\)$/m);
+    // The user's lines, then the template's lines they lacked (build/ they had).
+    const template = readFileSync(new URL('../templates/driver/_gitignore', import.meta.url), 'utf8').split('\n').filter((l) => l !== '' && l !== 'build/');
+    const mergedIgnore = `# mine\n*.log\nbuild/\n${template.join('\n')}\n`;
+    expect(template).toContain('node_modules/');
     expect(r.stdout).toMatch(/^ {2}package\.json \(merged\)$/m);
     expect(r.stdout).toMatch(/npm install/);
-    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('# mine\n*.log\nbuild/\nnode_modules/\n*.sarif\n');
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe(mergedIgnore);
     const text = readFileSync(join(dir, 'package.json'), 'utf8');
     expect(text).toMatch(/^ {4}"name": "my-driver",$/m);
     expect(JSON.parse(text)).toEqual({
@@ -35,7 +39,7 @@ describe('init merges into an existing .gitignore and package.json', () => {
     // Again: nothing left to add.
     const again = await runCli(['init', '--name', 'merged', '--force'], { cwd: dir });
     expect(again.stdout).toMatch(/^ {2}package\.json \(unchanged\)$/m);
-    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe('# mine\n*.log\nbuild/\nnode_modules/\n*.sarif\n');
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe(mergedIgnore);
   });
 
   it('a new package.json has hvci-build and typescript in devDependencies and the npm scripts', async () => {

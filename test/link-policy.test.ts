@@ -171,7 +171,7 @@ describe('random /merge and /section lines: whatever the policy lets through lin
       lines.map(async (flags, i) => {
         const out = join(dir, `random${i}.sys`);
         const policy = applyLinkPolicy([...base, `/out:${out}`, ...flags], dir, { allowMerges: [], allowSections: [] });
-        if (policy.errors.length > 0) return;
+        if (policy.refusals.length > 0) return;
         const r = await execa(requireTool('lld-link'), policy.args, { cwd: dir, reject: false });
         if (r.exitCode !== 0) return; // lld-link refused it (a merge of .reloc, a loop it found): no image
         linked++;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { packThisCheckout } from './helpers/cli.js';
 import { compileFixture, DRIVER_FLAGS, importLib, tempDir } from './helpers/toolchain.js';
 
 // What `npm publish` would ship, installed as a user's project gets it (npm test builds dist/ first).
@@ -13,13 +14,12 @@ let installed: string;
 
 beforeAll(async () => {
   const dir = tempDir('package');
-  const pack = await execa('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: root });
-  const [info] = JSON.parse(String(pack.stdout)) as { filename: string; files: { path: string }[] }[];
-  packed = info!.files.map((f) => f.path);
+  const tarball = await packThisCheckout(dir);
   project = join(dir, 'project');
   installed = join(project, 'node_modules', 'hvci-build');
   mkdirSync(installed, { recursive: true });
-  await execa('tar', ['-xzf', join(dir, info!.filename), '-C', installed, '--strip-components=1']);
+  await execa('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
+  packed = (readdirSync(installed, { recursive: true }) as string[]).map((p) => p.replaceAll('\\', '/'));
   // The dependencies as npm would have installed them beside it (no registry in tests).
   for (const name of readdirSync(join(root, 'node_modules'))) {
     if (name !== '.bin' && name !== '.cache' && name !== 'hvci-build') symlinkSync(join(root, 'node_modules', name), join(project, 'node_modules', name));

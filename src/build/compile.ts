@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
+import { diagnosticLocation, failure, firstLines } from '../problems.js';
 import { ccInjectedFlags } from '../cc/run-cc.js';
 import { runProcess } from '../process/run-process.js';
 import { clangClArgs } from '../toolchain/find-tool.js';
@@ -49,7 +50,11 @@ export async function compileIfStale(job: CompileJob, build: BuildConfig, clangC
   mkdirSync(dirname(job.object), { recursive: true });
   const compiler = clangCl();
   const r = await runProcess(compiler, [...clangClArgs(compiler), ...args], { cwd, env: process.env, stdio: 'pipe' });
-  if (r.exitCode !== 0) throw new StepError(`compiling ${job.source} failed`, r.stdout + r.stderr);
+  if (r.exitCode !== 0) {
+    const output = r.stdout + r.stderr;
+    const args = { tool: basename(compiler), exitCode: r.exitCode, source: relative(cwd, job.source) || job.source, output: firstLines(output) };
+    throw new StepError(`compiling ${job.source} failed`, output, failure('compile-failed', args, diagnosticLocation(output, cwd) ?? { file: job.source }));
+  }
   if (r.stdout.trim() || r.stderr.trim()) process.stderr.write(r.stdout + r.stderr);
   let deps = [job.source];
   try {

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, relative } from 'node:path';
+import { failure, firstLines, type BuildProblem } from '../problems.js';
 import { runProcess } from '../process/run-process.js';
 import type { Arch } from '../config/build-section.js';
 import { isStale, stampAll, type BuildState } from './state.js';
@@ -28,14 +29,18 @@ export async function buildImportLib(def: string, arch: Arch, libDir: string, to
   const t = tools();
   const tool = command[0] === 'llvm-dlltool' ? t.llvmDlltool : t.llvmLib;
   const r = await runProcess(tool, command.slice(1), { cwd, env: process.env, stdio: 'pipe' });
-  if (r.exitCode !== 0) throw new StepError(`${basename(tool)} failed for ${def}`, r.stderr || r.stdout);
+  if (r.exitCode !== 0) {
+    const output = r.stderr || r.stdout;
+    const problem = failure('lib-failed', { tool: basename(tool), exitCode: r.exitCode, def: relative(cwd, def) || def, output: firstLines(output) }, { file: def });
+    throw new StepError(`${basename(tool)} failed for ${def}`, output, problem);
+  }
   state.steps[lib] = { command: key, inputs: stampAll([def]) };
   return { lib, ran: true };
 }
 
-/** A failed build step: the tool's own output is printed, then one line. */
+/** A failed build step: the tool's own output is printed, then one line; `problem` is what a report says. */
 export class StepError extends Error {
-  constructor(message: string, readonly output: string) {
+  constructor(message: string, readonly output: string, readonly problem: BuildProblem) {
     super(message);
     this.name = 'StepError';
   }

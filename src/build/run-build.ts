@@ -5,9 +5,12 @@ import { ConfigError } from '../config/config-error.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { globFiles } from '../files/glob.js';
 import { runLink, type LinkContext, type LinkOutcome } from '../link/run-link.js';
+import { linkResults } from '../link/link-results.js';
+import type { StepResults } from '../problems.js';
+import { configOrigin } from '../config/config-origin.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
 import { compileIfStale, type CompileJob } from './compile.js';
-import { buildImportLib, type ToolPaths } from './import-libs.js';
+import { buildImportLib, StepError, type ToolPaths } from './import-libs.js';
 import { runPool } from './pool.js';
 import { commandKey, isStale, loadState, saveState, stampAll } from './state.js';
 import { TARGETS } from './targets.js';
@@ -18,6 +21,10 @@ export interface BuildOptions {
   onStep?: (kind: 'CC' | 'LIB' | 'LINK', what: string, done: number, total: number) => void;
   /** Told once when another link of the same output holds its lock. */
   onWait?: LinkContext['onWait'];
+  /** Keep the linker's error output for a report (it is shown as well). */
+  capture?: boolean;
+  /** Warnings fail the image as errors do (check --strict). */
+  strict?: boolean;
 }
 
 export interface BuildOutcome {
@@ -26,6 +33,8 @@ export interface BuildOutcome {
   linked: boolean;
   /** The link and its validation, when the link ran. */
   link: LinkOutcome | undefined;
+  /** What a report says of the image: this build's link, or the last one's when nothing was rebuilt. */
+  results: StepResults | undefined;
   exitCode: number;
 }
 
@@ -64,6 +73,7 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
   });
 
   const importLibs: string[] = [];
+  const results = (state.results ??= {});
   try {
     for (const def of build.defs) {
       const r = await buildImportLib(resolve(cwd, def), build.arch, join(objDir, 'lib'), getTools, state, cwd, () =>
@@ -100,19 +110,39 @@ export async function runBuild(config: ResolvedConfig, options: BuildOptions = {
       ...(build.debug ? ['/debug', '/opt:ref', '/opt:icf'] : []),
       ...build.ldflags,
     ];
-    const linkKey = commandKey([...linkArgs, JSON.stringify(config.rules), String(config.minWindowsBuild), JSON.stringify(config.link), String(config.callsites)]);
-    if (compiled === 0 && !isStale(state.steps[output], linkKey, output)) {
-      return { output, compiled, linked: false, link: undefined, exitCode: 0 };
+    const linkKey = commandKey([...linkArgs, JSON.stringify(config.rules), String(config.minWindowsBuild), JSON.stringify(config.link), String(config.callsites), String(options.strict === true)]);
+    // Up to date, with the results a report needs (a state from before they were kept links again).
+    if (compiled === 0 && !isStale(state.steps[output], linkKey, output) && results[output]) {
+      return { output, compiled, linked: false, link: undefined, results: results[output], exitCode: 0 };
     }
     options.onStep?.('LINK', relative(cwd, output), 1, 1);
     mkdirSync(dirname(output), { recursive: true });
-    const link = await runLink(linkArgs, { cwd, env: process.env, config, ...(options.onWait ? { onWait: options.onWait } : {}) });
+    // A refused ldflag is shown at its line of the config.
+    const origins = linkArgs.map((_, i) => {
+      const k = i - (linkArgs.length - build.ldflags.length);
+      return k >= 0 && config.filepath ? configOrigin(config.filepath, `build.ldflags[${k}]`, build.ldflags[k]!) : undefined;
+    });
+    const link = await runLink(linkArgs, {
+      cwd,
+      env: process.env,
+      config,
+      origins,
+      ...(options.capture ? { capture: true } : {}),
+      ...(options.strict ? { strict: true } : {}),
+      ...(options.onWait ? { onWait: options.onWait } : {}),
+    });
     if (link.exitCode === 0) {
       state.steps[output] = { command: linkKey, inputs: stampAll([...jobs.map((j) => j.object), ...libraries, ...importLibs]) };
     } else {
       delete state.steps[output];
     }
-    return { output, compiled, linked: true, link, exitCode: link.exitCode };
+    const linked = linkResults(link);
+    if (linked) results[output] = linked;
+    else delete results[output];
+    return { output, compiled, linked: true, link, results: linked, exitCode: link.exitCode };
+  } catch (err) {
+    if (err instanceof StepError) results[output] = { files: [], problems: [err.problem] };
+    throw err;
   } finally {
     saveState(statePath, state);
   }

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeAtomically } from '../files/write-atomically.js';
 import { writingFile } from '../files/write-error.js';
+import type { StepResults } from '../problems.js';
 
 /** What a step was built from: its command and the size and time of every input. */
 export interface StepRecord {
@@ -13,6 +14,8 @@ export interface StepRecord {
 export interface BuildState {
   version: 1;
   steps: Record<string, StepRecord>;
+  /** Each image's last results (findings, refusals, a failed step), for a report when nothing is rebuilt. */
+  results?: Record<string, StepResults>;
 }
 
 export function loadState(path: string): BuildState {

@@ -12,6 +12,8 @@ export interface CcContext {
   compiler?: string;
   /** Say what was injected. */
   verbose?: boolean;
+  /** Keep the compiler's error output for a report (it is shown as well). */
+  capture?: boolean;
 }
 
 /**
@@ -42,10 +44,11 @@ function definesNxOptIn(args: readonly string[]): boolean {
 }
 
 /** Runs the real clang-cl with the injected flags and the user's command line, unchanged. */
-export async function runCc(argv: readonly string[], ctx: CcContext): Promise<number> {
+export async function runCc(argv: readonly string[], ctx: CcContext): Promise<{ exitCode: number; compiler: string; stderr: string }> {
   const compiler = ctx.compiler ?? resolveTool('clang-cl', ctx.config, ctx.env);
   const injected = ccInjectedFlags(argv, ctx.cwd);
   if (ctx.verbose) process.stderr.write(`hvci-build cc: note: injected ${injected.join(' ')}\n`);
   const args = [...clangClArgs(compiler), ...injected, ...argv];
-  return (await runProcess(compiler, args, { cwd: ctx.cwd, env: ctx.env, stdio: 'inherit' })).exitCode;
+  const r = await runProcess(compiler, args, { cwd: ctx.cwd, env: ctx.env, stdio: ctx.capture ? 'tee' : 'inherit' });
+  return { exitCode: r.exitCode, compiler, stderr: r.stderr };
 }

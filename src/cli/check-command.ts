@@ -4,24 +4,20 @@ import { checkFiles } from '../check-files.js';
 import { NotRegularFileError } from '../files/discover.js';
 import { escapeControls } from '../escape.js';
 import { loadConfig } from '../config/load-config.js';
-import { parseWindowsVersion, WINDOWS_VERSION_FORMS } from '../windows-version.js';
-import type { SeveritySetting } from '../findings.js';
 import { FORMATS, type Format } from '../report/index.js';
 import { renderReport, wantsColor } from '../report/render.js';
 import { exitCodeFor, makeReport } from '../report/summary.js';
 import type { CheckReport } from '../report/types.js';
 import { removeQuietly, writeOutputFile } from '../files/write-atomically.js';
 import { snapshotDecoder } from '../callsites/iced.js';
-import { RULES_BY_ID } from '../rules/index.js';
 import { EXIT, UsageError, writingFile } from './errors.js';
-import { didYouMean, optionError } from './suggest.js';
+import { optionError } from './suggest.js';
 import { BASELINE_HELP, CHECK_HELP } from './help.js';
 import { triage } from '../baseline/triage.js';
 import { DEFAULT_BASELINE, readBaselineFile, writeBaselineFile } from './baseline-files.js';
 import { printConfig } from './print-config.js';
 import { progressReporter } from './progress.js';
-
-const SETTINGS: readonly string[] = ['off', 'note', 'warning', 'error'];
+import { colorFlag, parseMaxWarnings, parseMinWindows, parseRuleOverrides, tooManyWarnings } from './shared-options.js';
 
 const CHECK_OPTIONS = {
   format: { type: 'string', short: 'f' },
@@ -74,21 +70,9 @@ export async function checkCommand(args: string[], mode: 'check' | 'baseline' = 
     jobs = Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive whole number, not '${values.jobs}'`);
   }
-  let maxWarnings: number | undefined;
-  if (values['max-warnings'] !== undefined) {
-    maxWarnings = Number(values['max-warnings']);
-    if (values['max-warnings'].trim() === '' || !Number.isInteger(maxWarnings) || maxWarnings < 0) {
-      throw new UsageError(`--max-warnings must be a whole number of at least 0, not '${values['max-warnings']}'`);
-    }
-  }
-  // --color and --no-color: the last one given wins, as with ESLint.
-  const colorFlag = tokens.findLast((t) => t.kind === 'option' && (t.name === 'color' || t.name === 'no-color'));
-  const color = colorFlag?.kind === 'option' ? colorFlag.name === 'color' : undefined;
-  let cliMinBuild: number | undefined;
-  if (values['min-windows'] !== undefined) {
-    cliMinBuild = parseWindowsVersion(values['min-windows']);
-    if (cliMinBuild === undefined) throw new UsageError(`--min-windows '${values['min-windows']}' is not ${WINDOWS_VERSION_FORMS}`);
-  }
+  const maxWarnings = parseMaxWarnings(values['max-warnings']);
+  const color = colorFlag(tokens);
+  const cliMinBuild = parseMinWindows(values['min-windows']);
 
   const cwd = process.cwd();
   const config = await loadConfig(cwd, values.config);
@@ -164,10 +148,7 @@ export async function checkCommand(args: string[], mode: 'check' | 'baseline' = 
     process.stdout.write(text);
   }
   const code = exitCodeFor(report);
-  if (code === EXIT.ok && maxWarnings !== undefined && warnings > maxWarnings) {
-    process.stderr.write(`hvci-build: ${warnings} warning${warnings === 1 ? '' : 's'}, more than --max-warnings ${maxWarnings}\n`);
-    return EXIT.findings;
-  }
+  if (code === EXIT.ok && tooManyWarnings(warnings, maxWarnings)) return EXIT.findings;
   return code;
 }
 
@@ -186,15 +167,3 @@ function parsePathMap(list: string[], cwd: string): { from: string; to: string }
   });
 }
 
-function parseRuleOverrides(list: string[]): Record<string, SeveritySetting> {
-  const out: Record<string, SeveritySetting> = {};
-  for (const item of list) {
-    const m = /^([\w-]+)=(\w+)$/.exec(item);
-    if (!m) throw new UsageError(`--rule expects id=severity, not '${item}'`);
-    const [, id, setting] = m as unknown as [string, string, string];
-    if (!RULES_BY_ID.has(id)) throw new UsageError(`--rule: unknown rule '${id}'${didYouMean(id, [...RULES_BY_ID.keys()])} (see hvci-build rules)`);
-    if (!SETTINGS.includes(setting)) throw new UsageError(`--rule ${id}: severity must be one of ${SETTINGS.join(', ')}, not '${setting}'`);
-    out[id] = setting as SeveritySetting;
-  }
-  return out;
-}

@@ -29,7 +29,8 @@ Usage:
   hvci-build --version
 
 Wrapper options (before the tool's arguments): --format F, --report FILE,
---hvci-config FILE, --verbose, --no-callsites.
+--include-notes, --hvci-config FILE, --verbose, --no-callsites. The report holds
+the findings, refused flags and failed steps of every link of a build.
 Run 'hvci-build help check' or 'hvci-build help build' for their options.
 
 ${exitCodes('an error-level finding, or a build step failed', true)}`;
@@ -90,17 +91,32 @@ Options:
   -c, --config <file>       use this config file instead of searching for one
   -j, --jobs <n>            parallel compiles (default: all cores)
   -f, --format <fmt>        findings as text (default), json, sarif, github
-      --report <file>       write the findings to a file
+  -o, --output <file>       write the report to a file (also --report); it says
+                            what the last build of the image found, refused or
+                            failed on, even when nothing was rebuilt
+      --include-notes       notes as GitHub annotations and SARIF results too
+      --quiet               report errors only
+      --max-warnings <n>    exit 1 when the image has more than n warnings
+      --strict              treat warnings as errors (the image is set aside)
+      --rule <id=severity>  override a rule for this build; repeatable
+      --min-windows <ver>   lowest Windows version supported (1607, 1703, ...)
+      --color, --no-color   force colour on or off in the build log
       --verbose             show each step and the injected or translated flags
       --no-callsites        skip the call-site analysis
   -h, --help                show this help
 
-${exitCodes('an error-level finding (the image is set aside), or a step failed', true)}`;
+${exitCodes('an error-level finding (the image is set aside), a step failed, or more warnings\n     than --max-warnings', true)}`;
 
-export const RUN_HELP = `Usage: hvci-build run -- <build command> [arguments]
+export const RUN_HELP = `Usage: hvci-build run [options] -- <build command> [arguments]
 
 Runs the command with clang-cl, lld-link and their versioned names on PATH
 pointing at hvci-build's wrappers.
+
+Options (passed to the wrappers as HVCI_FORMAT, HVCI_REPORT, ...):
+  --format <fmt>, --report <file>, --include-notes, --hvci-config <file>,
+  --verbose, --no-callsites
+The report holds every link's findings and refusals, every failed compile or
+link, and the build command's exit code when it failed.
 
 It exits with the build command's exit code (2 when it cannot start); the
 wrappers it calls exit with these:

@@ -1,21 +1,48 @@
-import { writeOutputFile } from '../files/write-atomically.js';
 import type { LinkOutcome } from '../link/run-link.js';
+import { linkResults } from '../link/link-results.js';
 import { displayPath } from '../report/paths.js';
-import { renderReport, wantsColor } from '../report/render.js';
-import { makeReport } from '../report/summary.js';
-import { writingFile } from './errors.js';
+import { wantsColor } from '../report/render.js';
+import { renderStepResults, shownFiles } from '../report/with-problems.js';
+import { publishResults } from './shared-report.js';
 import type { WrapperOptions } from './wrapper-options.js';
 
 /**
  * Prints what a link did: refusals, notices (config relaxations always, the
  * rest with --verbose), and the validation findings in the chosen format
- * (text on stderr with the linker's own messages; notes only in file formats).
+ * (text on stderr with the linker's own messages; notes only with --include-notes); then puts
+ * its results (findings, refusals, a failed link) into the report: the --report file, which
+ * the links of one build share, or stdout for the other formats.
  */
 export async function printLinkOutcome(outcome: LinkOutcome, options: WrapperOptions, cwd: string, prefix = 'hvci-build link'): Promise<void> {
   for (const n of outcome.notices) {
     if (options.verbose || n.startsWith('allowed by config')) process.stderr.write(`${prefix}: note: ${n}\n`);
   }
-  for (const e of outcome.refused) process.stderr.write(`${prefix}: error: ${e}\n`);
+  printLinkLog(outcome, cwd, prefix);
+  // Text goes to the build log, beside the linker's messages; refusals and failures are above.
+  const quiet = options.quiet === true;
+  if (options.format === 'text' && !options.report && outcome.result && shownFiles([outcome.result], 'text', options.includeNotes, quiet)[0]!.findings.length > 0) {
+    const color = options.color ?? wantsColor(process.stderr);
+    process.stderr.write(await renderStepResults([{ files: [outcome.result], problems: [] }], 'text', { cwd, color, includeNotes: options.includeNotes, errorsOnly: quiet }));
+  }
+  if (outcome.rejected && outcome.output) {
+    const where = outcome.rejectedTo ? `moved to ${displayPath(outcome.rejectedTo, cwd)}` : 'deleted';
+    process.stderr.write(`${prefix}: ${displayPath(outcome.output, cwd)} fails memory integrity checks; ${where}\n`);
+  }
+  const results = linkResults(outcome);
+  if (results) await publishResults(linkKey(outcome, cwd), results, options, cwd);
+}
+
+/** The report's key for a link: its image. */
+export function linkKey(outcome: LinkOutcome, cwd: string): string {
+  return outcome.output ?? `link in ${cwd}`;
+}
+
+/** The lines of the build log: refusals, a failed or interrupted link, a missing image. */
+function printLinkLog(outcome: LinkOutcome, cwd: string, prefix: string): void {
+  for (const p of outcome.refused) {
+    const from = p.location ? ` (from ${displayPath(p.location.file, cwd)}${p.location.line !== undefined ? `:${p.location.line}` : ''}${p.location.key ? `, ${p.location.key}` : ''})` : '';
+    process.stderr.write(`${prefix}: error: ${p.message}${p.rule ? ` (rule ${p.rule})` : ''}${from}\n`);
+  }
   if (outcome.refused.length > 0) {
     process.stderr.write(`${prefix}: nothing was linked; see \`hvci-build explain <rule>\`, or allow it in the config (link.allowMerges / link.allowSections)\n`);
     return;
@@ -32,21 +59,6 @@ export async function printLinkOutcome(outcome: LinkOutcome, options: WrapperOpt
   if (outcome.missingOutput) {
     process.stderr.write(`${prefix}: error: the link succeeded but ${outcome.output ? displayPath(outcome.output, cwd) : 'its output'} is missing, so it was not checked; name the image with /out:\n`);
     return;
-  }
-  if (!outcome.result) return;
-  const shown = { ...outcome.result, findings: outcome.result.findings.filter((f) => f.severity !== 'note' || options.format !== 'text') };
-  if (shown.findings.length > 0 || options.report) {
-    const text = await renderReport(makeReport([shown]), options.format, {
-      cwd,
-      color: options.format === 'text' && !options.report && wantsColor(process.stderr),
-    });
-    const report = options.report;
-    if (report) writingFile(report, () => writeOutputFile(report, text));
-    else if (shown.findings.length > 0) (options.format === 'text' ? process.stderr : process.stdout).write(text);
-  }
-  if (outcome.rejected && outcome.output) {
-    const where = outcome.rejectedTo ? `moved to ${displayPath(outcome.rejectedTo, cwd)}` : 'deleted';
-    process.stderr.write(`${prefix}: ${displayPath(outcome.output, cwd)} fails memory integrity checks; ${where}\n`);
   }
 }
 

@@ -46,7 +46,7 @@ export function printConfig(config: ResolvedConfig, file: string, cwd: string, r
 
 /** Whether an ignore glob matches the path or one of its directories (as a directory search applies them). */
 function ignoredBy(globs: readonly string[], rel: string): boolean {
-  const res = globs.map(toRegExp);
+  const res = globs.map((g) => toRegExp(g));
   const parts = rel.split('/');
   return parts.some((_, i) => {
     const key = parts.slice(0, i + 1).join('/');

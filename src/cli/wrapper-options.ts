@@ -8,13 +8,19 @@ export interface WrapperOptions {
   verbose: boolean;
   /** false with --no-callsites or HVCI_CALLSITES=0: only the header rules. */
   callsites: boolean;
+  /** --include-notes or HVCI_INCLUDE_NOTES=1: notes as GitHub annotations, SARIF results and in text, as in check. */
+  includeNotes: boolean;
+  /** build --quiet: errors only, as check --quiet. */
+  quiet?: boolean;
+  /** build --color / --no-color: colour in the build log, decided over the terminal and NO_COLOR. */
+  color?: boolean;
 }
 
 /**
  * hvci-build's own options for the link and cc wrappers, which must not reach
  * the real tool: taken from the front of the command line (lld-link and
  * clang-cl have no --format, --report or --hvci-config), or from HVCI_FORMAT,
- * HVCI_REPORT, HVCI_CONFIG, HVCI_VERBOSE and HVCI_CALLSITES=0 for build systems that call the
+ * HVCI_REPORT, HVCI_CONFIG, HVCI_VERBOSE, HVCI_INCLUDE_NOTES=1 and HVCI_CALLSITES=0 for build systems that call the
  * wrapper by path.
  */
 export function takeWrapperOptions(argv: readonly string[], env: NodeJS.ProcessEnv): { options: WrapperOptions; rest: string[] } {
@@ -24,6 +30,7 @@ export function takeWrapperOptions(argv: readonly string[], env: NodeJS.ProcessE
     config: env.HVCI_CONFIG || undefined,
     verbose: env.HVCI_VERBOSE === '1',
     callsites: env.HVCI_CALLSITES !== '0',
+    includeNotes: env.HVCI_INCLUDE_NOTES === '1',
   };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -39,6 +46,8 @@ export function takeWrapperOptions(argv: readonly string[], env: NodeJS.ProcessE
       options.verbose = true;
     } else if (a === '--no-callsites') {
       options.callsites = false;
+    } else if (a === '--include-notes') {
+      options.includeNotes = true;
     } else if (a === '--') {
       i++;
       break;

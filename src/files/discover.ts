@@ -3,7 +3,7 @@ import { isUtf8 } from 'node:buffer';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { peSignature } from './pe-signature.js';
 import { fileKind } from './regular-file.js';
-import { toRegExp } from './glob.js';
+import { globPattern, ignoresCase, toRegExp } from './glob.js';
 import { escapeInvalidUtf8 } from '../escape.js';
 import { REJECTED_SUFFIX } from './rejected.js';
 import { importModule } from '../import-module.js';
@@ -13,6 +13,8 @@ export interface DiscoverOptions {
   /** Globs relative to `ignoreBase` that directory and glob searches skip. */
   ignore: readonly string[];
   ignoreBase: string;
+  /** Whose globs: on Windows they take backslashes and ignore case (glob.ts); the host's by default. */
+  platform?: NodeJS.Platform;
 }
 
 /** One file to check, or one entry of a search that could not be checked. */
@@ -77,10 +79,13 @@ export async function discoverFiles(inputs: readonly string[], options: Discover
     }
     if (count === 0) empty.push({ input, kind });
   };
+  const platform = options.platform ?? process.platform;
+  // On Windows X64\one.sys (a glob keeps the case typed) and x64\one.sys are one file.
+  const sameFile = (path: string): string => (ignoresCase(platform) ? path.toLowerCase() : path);
   const seen = new Set<string>();
   const add = (f: DiscoveredFile): void => {
-    if (!seen.has(f.path)) {
-      seen.add(f.path);
+    if (!seen.has(sameFile(f.path))) {
+      seen.add(sameFile(f.path));
       out.push(f);
     }
   };
@@ -97,12 +102,12 @@ export async function discoverFiles(inputs: readonly string[], options: Discover
     if (kind === 'regular file') {
       add({ path: abs });
     } else if (kind === 'directory') {
-      ignore ??= [...ALWAYS_IGNORED, ...options.ignore].map(toRegExp);
+      ignore ??= [...ALWAYS_IGNORED, ...options.ignore].map((p) => toRegExp(p, platform));
       take(searchDirectory(abs, options.ignoreBase, ignore), input, 'directory');
     } else if (kind !== undefined) {
       throw new NotRegularFileError(input, kind);
     } else if (GLOB_CHARS.test(input)) {
-      take(await expand(input, options.cwd, options.ignore), input, 'glob');
+      take(await expand(input, options.cwd, options.ignore, platform), input, 'glob');
     } else {
       add({ path: abs });
     }
@@ -149,16 +154,17 @@ function searchDirectory(root: string, ignoreBase: string, ignore: readonly RegE
 }
 
 /** A glob, expanded by globby; a directory it cannot list is reported, not a reason to stop. */
-async function expand(pattern: string, cwd: string, ignore: readonly string[]): Promise<DiscoveredFile[]> {
+async function expand(pattern: string, cwd: string, ignore: readonly string[], platform: NodeJS.Platform): Promise<DiscoveredFile[]> {
   const { globby } = await importModule<typeof import('globby')>('globby');
   const problems: DiscoveredFile[] = [];
-  const found = await globby(pattern, {
+  const found = await globby(globPattern(pattern, platform), {
     cwd,
     absolute: true,
     onlyFiles: true,
     dot: true,
     followSymbolicLinks: false,
-    ignore: [...ALWAYS_IGNORED, ...ignore],
+    caseSensitiveMatch: !ignoresCase(platform),
+    ignore: [...ALWAYS_IGNORED, ...ignore].map((p) => globPattern(p, platform)),
     fs: {
       readdir: ((path: string, opts: object, callback: (err: NodeJS.ErrnoException | null, entries: Dirent[]) => void) =>
         readdir(path, opts as { withFileTypes: true }, (err, entries) => {
@@ -170,7 +176,8 @@ async function expand(pattern: string, cwd: string, ignore: readonly string[]): 
     },
   });
   const files: DiscoveredFile[] = [];
-  for (const path of found.sort()) {
+  // resolve: globby answers in '/' form, and on Windows a file named on the command line is in '\\' form.
+  for (const path of found.map((p) => resolve(p)).sort()) {
     const sig = peSignature(path);
     if (sig === 'pe') files.push({ path });
     else if (sig !== 'not-pe') {

@@ -31,9 +31,13 @@ export async function lockOutput(output: string, onWait: (holder: string) => voi
     if (fd !== 'exists') {
       try {
         writeSync(fd, String(process.pid));
-      } finally {
+      } catch {
+        // A full disk: no lock, as when it cannot be made; the writes that follow will say why.
         closeSync(fd);
+        removeQuietly(path);
+        return undefined;
       }
+      closeSync(fd);
       return { release: () => removeQuietly(path) };
     }
     const holder = readHolder(path);

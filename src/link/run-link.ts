@@ -1,12 +1,15 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { runProcess } from '../process/run-process.js';
 import { snapshotDecoder } from '../callsites/iced.js';
 import { checkImage } from '../check-image.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { FileResult } from '../findings.js';
-import { expandResponseFiles } from '../cmdline/response-files.js';
+import { expandPlaced, type ArgOrigin } from '../cmdline/response-files.js';
+import { failure, firstLines, type BuildProblem } from '../problems.js';
+import { refusalProblem } from './refusals.js';
+import { displayPath } from '../report/paths.js';
 import { quoteGnu, tokenizeWindows, type Quoting } from '../cmdline/tokenize.js';
 import { resolveTool } from '../toolchain/resolve-tool.js';
 import { hasOption, lastOption, readLinkArgs } from './args.js';
@@ -15,12 +18,15 @@ import { applyLinkPolicy } from './policy.js';
 import { lockOutput } from './output-lock.js';
 import { receivedSignal, signalExitCode } from '../process/signals.js';
 import { writingFile } from '../files/write-error.js';
+import { adopt } from './adoption.js';
 import { rejectImage, removeStaleRejected, setAsideUnvalidated } from './reject.js';
 
 export interface LinkOutcome {
   exitCode: number;
-  /** Refused flags, each naming the rule: nothing was linked. */
-  refused: string[];
+  /** Refused flags, each naming the rule and where the flag came from: nothing was linked. */
+  refused: BuildProblem[];
+  /** The link failed, was interrupted, or left no image: what a report says about it. */
+  failure?: BuildProblem;
   notices: string[];
   output: string | undefined;
   /** The validation of the linked image, when there was one. */
@@ -44,6 +50,12 @@ export interface LinkContext {
   linker?: string;
   /** Told once when another link of the same output holds its lock. */
   onWait?: (output: string, holder: string) => void;
+  /** Where each argument of argv came from (a config key), when not the command line. */
+  origins?: readonly (ArgOrigin | undefined)[];
+  /** Keep lld-link's error output for a report (it is shown as well). */
+  capture?: boolean;
+  /** Warnings reject the image as errors do. */
+  strict?: boolean;
 }
 
 // Past this many characters of arguments, pass them in a response file.
@@ -62,19 +74,28 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
   const fromEnv = hasOption(first, 'lldignoreenv')
     ? []
     : [...tokenizeWindows(ctx.env._LINK_ ?? ''), ...tokenizeWindows(ctx.env.LINK ?? '')];
-  const expanded = expandResponseFiles([...fromEnv, ...argv], quoting, ctx.cwd).filter(
-    (a) => !/^[-/]-?rsp-quoting[:=]/i.test(a),
-  );
+  const placed = expandPlaced(
+    [...fromEnv.map((arg) => ({ arg })), ...argv.map((arg, i) => ({ arg, ...(ctx.origins?.[i] ? { origin: ctx.origins[i] } : {}) }))],
+    quoting,
+    ctx.cwd,
+  ).filter((a) => !/^[-/]-?rsp-quoting[:=]/i.test(a.arg));
+  const expanded = placed.map((a) => a.arg);
   const linker = ctx.linker ?? resolveTool('lld-link', ctx.config, ctx.env);
   // lld-link /lib is the librarian: no image, nothing to police or check.
   if (/^[-/]lib$/i.test(expanded[0] ?? '')) {
-    outcome.exitCode = await runTool(linker, [...argv], ctx.cwd, ctx.env);
+    outcome.exitCode = (await runTool(linker, [...argv], ctx.cwd, ctx.env)).exitCode;
     return outcome;
   }
   const policy = applyLinkPolicy(expanded, ctx.cwd, ctx.config.link);
   outcome.notices = policy.notices;
-  if (policy.errors.length > 0) {
-    outcome.refused = policy.errors;
+  // The policy rewrites flags, never /out: the output is known even when nothing is linked.
+  const output = linkOutputPath(readLinkArgs(expanded), ctx.cwd);
+  outcome.output = output;
+  if (policy.refusals.length > 0) {
+    outcome.refused = policy.refusals.map((r) => {
+      const origin = r.index !== undefined ? placed[r.index]?.origin : r.object !== undefined ? { file: resolve(ctx.cwd, r.object) } : undefined;
+      return refusalProblem(r, origin);
+    });
     outcome.exitCode = 2;
     return outcome;
   }
@@ -82,8 +103,6 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
   // Their contents are in the command line now; lld-link must not add them twice.
   delete env.LINK;
   delete env._LINK_;
-  const output = linkOutputPath(readLinkArgs(policy.args), ctx.cwd);
-  outcome.output = output;
   // Link, validate and move aside under one lock: a concurrent link of the same output must not
   // validate (or move aside) this link's image as its own (output-lock.ts).
   const lock = output ? await lockOutput(output, (holder) => ctx.onWait?.(output, holder)) : undefined;
@@ -97,24 +116,30 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
 /** Links, then validates the image; or moves aside what a failed or interrupted link left. */
 async function linkAndValidate(outcome: LinkOutcome, linker: string, args: string[], env: NodeJS.ProcessEnv, ctx: LinkContext): Promise<LinkOutcome> {
   const output = outcome.output;
+  const image = output ? displayPath(output, ctx.cwd) : 'the image';
   const early = receivedSignal();
   if (early) {
     // Stopped before linking (maybe waiting for another link's lock): the output is not ours to touch.
     outcome.interrupted = early;
     outcome.exitCode = signalExitCode(early);
+    outcome.failure = failure('interrupted', { signal: early, image });
     return outcome;
   }
-  const linked = await runTool(linker, args, ctx.cwd, env);
+  const linked = await runTool(linker, args, ctx.cwd, env, ctx.capture === true);
   const signal = receivedSignal();
-  if (linked !== 0 || signal) {
+  if (linked.exitCode !== 0 || signal) {
     if (signal) outcome.interrupted = signal;
-    outcome.exitCode = signal ? signalExitCode(signal) : linked;
+    outcome.exitCode = signal ? signalExitCode(signal) : linked.exitCode;
+    outcome.failure = signal
+      ? failure('interrupted', { signal, image })
+      : failure('link-failed', { tool: basename(linker), exitCode: linked.exitCode, image, output: firstLines(linked.stderr) });
     // Nothing unvalidated may stay where make or ninja would take it as up to date.
     if (output) outcome.setAside = setAsideUnvalidated(output, ctx.config.link.rejected);
     return outcome;
   }
   if (!output || !existsSync(output)) {
     outcome.missingOutput = true;
+    outcome.failure = failure('output-missing', { image });
     outcome.exitCode = 2;
     return outcome;
   }
@@ -123,11 +148,17 @@ async function linkAndValidate(outcome: LinkOutcome, linker: string, args: strin
     ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),
     callsites: ctx.config.callsites,
     pathMap: ctx.config.pathMap,
+    ...(ctx.strict ? { strict: true } : {}),
     // The wrappers are the CLI: they keep iced-x86's start-up snapshot in the cache directory.
     decoder: snapshotDecoder(),
   });
-  outcome.result = result;
-  if (result.findings.some((f) => f.severity === 'error')) {
+  // The config's suppressions and baseline set known findings aside, as in check.
+  const adopted = adopt(result, ctx.config, ctx.cwd);
+  outcome.result = adopted.result;
+  if (adopted.suppressed + adopted.inBaseline > 0) {
+    outcome.notices.push(`allowed by config: ${adopted.suppressed} finding(s) suppressed and ${adopted.inBaseline} in the baseline (${ctx.config.filepath ?? 'config'})`);
+  }
+  if (adopted.result.findings.some((f) => f.severity === 'error')) {
     outcome.rejected = true;
     outcome.rejectedTo = rejectImage(output, ctx.config.link.rejected);
     outcome.exitCode = 1;
@@ -137,7 +168,7 @@ async function linkAndValidate(outcome: LinkOutcome, linker: string, args: strin
   return outcome;
 }
 
-async function runTool(tool: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+async function runTool(tool: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, capture = false): Promise<{ exitCode: number; stderr: string }> {
   const length = args.reduce((n, a) => n + a.length + 1, 0);
   let dir: string | undefined;
   let finalArgs = args;
@@ -149,7 +180,7 @@ async function runTool(tool: string, args: string[], cwd: string, env: NodeJS.Pr
       writingFile(rsp, () => writeFileSync(rsp, args.map(quoteGnu).join('\n')));
       finalArgs = ['--rsp-quoting=posix', `@${rsp}`];
     }
-    return (await runProcess(tool, finalArgs, { cwd, env, stdio: 'inherit' })).exitCode;
+    return await runProcess(tool, finalArgs, { cwd, env, stdio: capture ? 'tee' : 'inherit' });
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }

@@ -9,8 +9,11 @@ import { forwardSignalsTo, receivedSignal, signalExitCode } from './signals.js';
 export interface RunOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** 'inherit' shows the tool's output as the build's; 'pipe' captures it. */
-  stdio: 'inherit' | 'pipe';
+  /**
+   * 'inherit' shows the tool's output as the build's; 'pipe' captures it; 'tee' shows it and
+   * captures its stderr too (for a report to quote the tool's error).
+   */
+  stdio: 'inherit' | 'pipe' | 'tee';
 }
 
 export interface RunResult {
@@ -37,13 +40,16 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env,
-      stdio: options.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+      stdio: options.stdio === 'inherit' ? 'inherit' : options.stdio === 'tee' ? ['inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     });
     const forget = forwardSignalsTo(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.stderr?.on('data', (b: Buffer) => {
+      if (options.stdio === 'tee') process.stderr.write(b);
+      err.push(b);
+    });
     child.on('error', (e: NodeJS.ErrnoException) => {
       forget();
       reject(new SpawnError(command, e.code ?? e.message));

@@ -266,7 +266,7 @@ function resultProperties(f: Finding): Record<string, unknown> {
   };
 }
 
-function artifactRef(path: string, cwd: string): ArtifactRef {
+export function artifactRef(path: string, cwd: string): ArtifactRef {
   const rel = pathInside(path, cwd);
   if (rel === undefined) {
     // Outside cwd (or cwd itself): an absolute file URI, with no uriBaseId.

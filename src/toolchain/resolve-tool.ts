@@ -2,6 +2,7 @@ import { delimiter, resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
 import { findTool, type ToolName } from './find-tool.js';
 import { missingToolMessage } from './install-hint.js';
+import { pathKey } from './shims.js';
 
 /** The variable `hvci-build run` sets to its shim directory, so wrappers never find themselves. */
 export const SHIM_DIR_ENV = 'HVCI_SHIM_DIR';
@@ -17,11 +18,12 @@ export class ToolNotFoundError extends Error {
 export function envWithoutShims(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const shim = env[SHIM_DIR_ENV];
   if (!shim) return env;
-  const path = (env.PATH ?? '')
+  const key = pathKey(env);
+  const path = (env[key] ?? '')
     .split(delimiter)
     .filter((d) => d !== '' && resolve(d) !== resolve(shim))
     .join(delimiter);
-  return { ...env, PATH: path };
+  return { ...env, [key]: path };
 }
 
 /** A tool's path: the config's toolchain entry, else findTool (for clang-cl it may be clang: see clangClArgs). */

@@ -1,4 +1,4 @@
-# CMake toolchain file: cross-build Windows kernel drivers on Linux with
+# CMake toolchain file: build Windows kernel drivers on Linux, macOS or Windows with
 # clang-cl and lld-link, through hvci-build's wrappers (HVCI-safe flags, and
 # every linked driver checked; a failing driver does not stay in the build tree).
 #   cmake -G Ninja -B build-cmake -DCMAKE_TOOLCHAIN_FILE=cmake/clang-cl-windows.cmake
@@ -9,11 +9,20 @@ set(CMAKE_SYSTEM_PROCESSOR AMD64)
 if(NOT HVCI_BUILD AND DEFINED ENV{HVCI_BUILD})
   set(HVCI_BUILD "$ENV{HVCI_BUILD}")
 endif()
-find_program(HVCI_BUILD NAMES hvci-build HINTS "${CMAKE_CURRENT_LIST_DIR}/../node_modules/.bin" REQUIRED)
+# On Windows npm installs hvci-build.cmd beside an `hvci-build` sh script cmd cannot run,
+# and find_program tries only .com and .exe by itself: name the .cmd first.
+if(CMAKE_HOST_WIN32)
+  set(_hvci_build_names hvci-build.cmd hvci-build.exe)
+else()
+  set(_hvci_build_names hvci-build)
+endif()
+find_program(HVCI_BUILD NAMES ${_hvci_build_names} HINTS "${CMAKE_CURRENT_LIST_DIR}/../node_modules/.bin" REQUIRED)
 # CMake's compiler checks run in sub-projects: pass the setting on.
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES HVCI_BUILD)
-find_program(CLANG_CL NAMES clang-cl clang-cl-21 clang-cl-20 clang-cl-19 REQUIRED)
-find_program(LLD_LINK NAMES lld-link lld-link-21 lld-link-20 lld-link-19 REQUIRED)
+# The LLVM installer's directory on Windows, which it puts on PATH only when asked.
+set(_hvci_llvm_dirs "$ENV{ProgramW6432}/LLVM/bin" "$ENV{ProgramFiles}/LLVM/bin")
+find_program(CLANG_CL NAMES clang-cl clang-cl-21 clang-cl-20 clang-cl-19 PATHS ${_hvci_llvm_dirs} REQUIRED)
+find_program(LLD_LINK NAMES lld-link lld-link-21 lld-link-20 lld-link-19 PATHS ${_hvci_llvm_dirs} REQUIRED)
 
 set(CMAKE_C_COMPILER "${CLANG_CL}")
 set(CMAKE_LINKER "${LLD_LINK}")
