@@ -43,6 +43,9 @@ const common = {
   packages: 'external',
   logLevel: 'warning',
   absWorkingDir: root,
+  // Names and comments stay (stack traces, the `// src/…` markers); a check of a small driver
+  // runs 3.5% fewer instructions (callgrind: 174.9M to 168.9M).
+  minifySyntax: true,
   // import.meta.url is the bundle's own file: paths such as ../../templates hold from dist/bundle.
   define: { 'import.meta.url': '__import_meta_url' },
 };
