@@ -141,6 +141,34 @@ describe('source lines of call-site findings, held to llvm-symbolizer and llvm-p
   }
 });
 
+describe('a line block that starts before its first entry (MASM, alignment before a procedure)', () => {
+  it('those bytes are the first entry\'s line, as llvm-symbolizer reads them', async () => {
+    // The shape MSVC's memcpy.asm and crt_amdsecgs.asm leave in real drivers' PDBs: the block
+    // covers padding before its first line entry.
+    const dir = tempDir('pdb-masm');
+    writeFileSync(join(dir, 'pad.s'), [
+      '\t.text', '\t.globl DriverEntry', '\t.p2align 4', 'start_block:', '\tint3', '\tint3', '\tint3', '\tint3', 'DriverEntry:',
+      '\t.cv_func_id 0', '\t.cv_file 1 "/src/pad.asm"', '\t.cv_loc 0 1 10 0', '\txor eax, eax', '\t.cv_loc 0 1 11 0', '\tret', 'end_block:',
+      '\t.section .debug$S,"dr"', '\t.p2align 2', '\t.long 4', '\t.cv_linetable 0, start_block, end_block', '\t.cv_filechecksums', '\t.cv_stringtable', '',
+    ].join('\n'));
+    await execa('llvm-mc-19', ['-filetype=obj', '-triple', 'x86_64-pc-windows-msvc', '--x86-asm-syntax=intel', 'pad.s', '-o', 'pad.obj'], { cwd: dir });
+    const lib = await buildImplib('x64');
+    await execa(requireTool('lld-link'), ['/nologo', '/driver', '/subsystem:native', '/entry:DriverEntry', '/nodefaultlib', '/debug', lib, 'pad.obj', '/out:drv.sys'], { cwd: dir });
+    const b: Build = { dir, image: join(dir, 'drv.sys'), base: 0 };
+    const src = bufferSource(readFileSync(b.image));
+    const h = parseHeaders(src);
+    b.base = Number(h.imageBase);
+    const text = h.sections.find((x) => x.name === '.text')!;
+    const rvas = Array.from({ length: 7 }, (_, i) => text.virtualAddress + i);
+    const frames = await symbolize(b, rvas);
+    const syms = imageSymbols(b.image, h, readCodeView(src, h));
+    const got = rvas.map((rva) => syms.sourceAt(rva));
+    expect(got.map((g) => [g?.file, g?.line])).toEqual(frames.map((f) => [f[0]!.FileName, f[0]!.Line]));
+    // The padding is in the block: line 10, as the first entry.
+    expect(got[0]?.line).toBe(10);
+  }, 60_000);
+});
+
 describe('every byte of the code, held to llvm-symbolizer', () => {
   for (const spec of BUILDS) {
     it(`${key(spec)}: function, file and line (innermost frame) and the caller's line of inlined code`, async () => {

@@ -154,6 +154,10 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
       const rva = rvaOf(block.segment, block.start);
       if (rva === undefined) continue;
       const range = { end: rva + block.codeSize, file: block.fileName !== undefined ? strings.at(block.fileName) : undefined, module: m.index };
+      // Bytes of the block before its first entry (MASM's alignment before a procedure) are
+      // the first entry's line, as LLVM reads them (held to llvm-symbolizer on MSVC's PDBs).
+      const first = block.entries[0];
+      if (first && first.offset > 0) out.lines.push({ rva, line: first.line, ...(first.column !== undefined ? { column: first.column } : {}), range });
       for (const e of block.entries) out.lines.push({ rva: rva + e.offset, line: e.line, ...(e.column !== undefined ? { column: e.column } : {}), range });
     }
     return sortParsed(out);
