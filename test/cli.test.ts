@@ -111,6 +111,11 @@ describe('output', () => {
     const r = await runCli(['check', '-f', 'json', '-o', out, legacy]);
     expect(r.stdout).toBe('');
     expect(JSON.parse(readFileSync(out, 'utf8')).version).toBe(1);
+    // build's name for it works in check too.
+    const same = join(dir, 'report-same.json');
+    const r2 = await runCli(['check', '-f', 'json', '--report', same, legacy]);
+    expect(r2.stdout).toBe('');
+    expect(JSON.parse(readFileSync(same, 'utf8')).files).toEqual(JSON.parse(readFileSync(out, 'utf8')).files);
   });
 
   it('colour only on request of a TTY, never with NO_COLOR', async () => {

@@ -22,6 +22,8 @@ import { colorFlag, parseMaxWarnings, parseMinWindows, parseRuleOverrides, tooMa
 const CHECK_OPTIONS = {
   format: { type: 'string', short: 'f' },
   output: { type: 'string', short: 'o' },
+  // build's and the wrappers' name for it: the same option names in check and build.
+  report: { type: 'string' },
   strict: { type: 'boolean' },
   rule: { type: 'string', multiple: true },
   'min-windows': { type: 'string' },
@@ -54,7 +56,9 @@ export async function checkCommand(args: string[], mode: 'check' | 'baseline' = 
   } catch (err) {
     throw optionError(err, CHECK_OPTIONS);
   }
-  const { values, positionals, tokens } = parsed;
+  const { values: given, positionals, tokens } = parsed;
+  // --report is --output under build's name.
+  const values = { ...given, output: given.output ?? given.report };
   if (values.help) {
     process.stdout.write(mode === 'baseline' ? BASELINE_HELP : CHECK_HELP);
     return EXIT.ok;

@@ -43,7 +43,7 @@ PE image is an error unless --allow-empty; searches skip *.rejected images.
 
 Options:
   -f, --format <fmt>        text (default), json, sarif, github
-  -o, --output <file>       write the report to a file instead of stdout
+  -o, --output <file>       write the report to a file instead of stdout (also --report)
                             (missing parent directories are created)
       --quiet               report errors only
       --max-warnings <n>    exit 1 when there are more than n warnings
