@@ -7,7 +7,7 @@ import { checkImage } from '../src/check-image.js';
 import { parseHeaders } from '../src/pe/headers.js';
 import { bufferSource } from '../src/pe/source.js';
 import { requireTool } from '../src/toolchain/find-tool.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, NODE } from './helpers/cli.js';
 import { compileFixture, DRIVER_FLAGS, importLib, tempDir } from './helpers/toolchain.js';
 
 let dir: string;
@@ -208,7 +208,7 @@ describe('command lines as build systems write them', () => {
   it('hvci-lld-link is a drop-in, and the launcher form takes the real linker first', async () => {
     const bin = fileURLToPath(new URL('../dist/bin/hvci-lld-link.cjs', import.meta.url));
     const out1 = join(dir, 'dropin.sys');
-    const r1 = await execa(process.execPath, [bin, ...DRIVER_FLAGS, clean, lib, `/out:${out1}`], { cwd: dir, reject: false });
+    const r1 = await execa(NODE, [bin, ...DRIVER_FLAGS, clean, lib, `/out:${out1}`], { cwd: dir, reject: false });
     expect(r1.exitCode).toBe(0);
     const out2 = join(dir, 'launch.sys');
     const r2 = await runCli(['launch', requireTool('lld-link'), ...DRIVER_FLAGS, clean, lib, `/out:${out2}`, '/merge:.rdata=.text'], { cwd: dir });

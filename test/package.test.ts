@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packThisCheckout } from './helpers/cli.js';
+import { packThisCheckout, NODE } from './helpers/cli.js';
 import { compileFixture, DRIVER_FLAGS, importLib, tempDir } from './helpers/toolchain.js';
 
 // What `npm publish` would ship, installed as a user's project gets it (npm test builds dist/ first).
@@ -27,7 +27,7 @@ beforeAll(async () => {
 }, 120_000);
 
 const cli = (bin: string, args: string[], cwd = project) =>
-  execa(process.execPath, [join(installed, 'dist', 'bin', bin), ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
+  execa(NODE, [join(installed, 'dist', 'bin', bin), ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
 
 describe('the published package', () => {
   it('ships each source module once: bundles only, no tsc output beside them', () => {
@@ -49,7 +49,7 @@ describe('the published package', () => {
     const [obj, lib] = await Promise.all([compileFixture('clean.c', dir), importLib(dir)]);
     for (let run = 0; run < 2; run++) {
       const out = join(dir, `clean${run}.sys`);
-      const link = await execa(process.execPath, [join(installed, 'dist', 'bin', 'hvci-lld-link.cjs'), ...DRIVER_FLAGS, obj, lib, `/out:${out}`], { cwd: dir, reject: false });
+      const link = await execa(NODE, [join(installed, 'dist', 'bin', 'hvci-lld-link.cjs'), ...DRIVER_FLAGS, obj, lib, `/out:${out}`], { cwd: dir, reject: false });
       expect(link.exitCode, String(link.stderr)).toBe(0);
       const check = await cli('hvci-build.cjs', ['check', '--format', 'json', out]);
       expect(check.exitCode, String(check.stderr)).toBe(0);
@@ -63,9 +63,9 @@ describe('the published package', () => {
 
   it('is a library for ES modules and CommonJS alike, with its types', async () => {
     const sys = join(tempDir('package-lib'), 'x.sys');
-    const esm = await execa(process.execPath, ['--input-type=module', '-e', `import { checkImage, RULES } from 'hvci-build'; console.log(typeof checkImage, RULES.length > 5, checkImage(${JSON.stringify(sys)}).findings[0].rule)`], { cwd: project });
+    const esm = await execa(NODE, ['--input-type=module', '-e', `import { checkImage, RULES } from 'hvci-build'; console.log(typeof checkImage, RULES.length > 5, checkImage(${JSON.stringify(sys)}).findings[0].rule)`], { cwd: project });
     expect(String(esm.stdout).trim()).toBe('function true unreadable');
-    const cjs = await execa(process.execPath, ['-e', `const { checkFiles } = require('hvci-build'); console.log(typeof checkFiles)`], { cwd: project });
+    const cjs = await execa(NODE, ['-e', `const { checkFiles } = require('hvci-build'); console.log(typeof checkFiles)`], { cwd: project });
     expect(String(cjs.stdout).trim()).toBe('function');
     const types = (JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { exports: { '.': { types: string } } }).exports['.'].types;
     expect(readFileSync(join(installed, types), 'utf8')).toMatch(/export \{ checkImage/);

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli } from './helpers/cli.js';
+import { BIN, runCli, NODE } from './helpers/cli.js';
 import { githubConfig, validate } from './helpers/sarif-multitool.js';
 import { compileFixture, DRIVER_FLAGS, importLib, tempDir } from './helpers/toolchain.js';
 
@@ -246,7 +246,7 @@ describe('a report shared by the links of one build', () => {
       [
         `all: ${names.map((n) => `build/${n}.sys`).join(' ')}`,
         'build/%.sys: obj/%.obj',
-        `\t@"${process.execPath}" "${BIN}" link ${DRIVER_FLAGS.join(' ')} $< "${lib}" /out:$@`,
+        `\t@"${NODE}" "${BIN}" link ${DRIVER_FLAGS.join(' ')} $< "${lib}" /out:$@`,
         '',
       ].join('\n'),
     );

