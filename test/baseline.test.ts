@@ -11,7 +11,7 @@ import { requireTool } from '../src/toolchain/find-tool.js';
 import { checkFiles } from '../src/check-files.js';
 import { triage } from '../src/baseline/triage.js';
 import { makeBaseline } from '../src/baseline/baseline-file.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, oneLine } from './helpers/cli.js';
 import { githubConfig, validate } from './helpers/sarif-multitool.js';
 import { sarifSchema } from './helpers/sarif-schema.js';
 import { DRIVER_FLAGS, FIXTURE_INCLUDE, importLib, tempDir } from './helpers/toolchain.js';
@@ -79,13 +79,6 @@ function install(dir: string, v: Version, at = 'build'): void {
 const json = (stdout: string): any => JSON.parse(stdout);
 const fns = (findings: { args: { function?: string } }[]): (string | undefined)[] => findings.map((f) => f.args.function).sort();
 
-/** One line on stderr, starting with the tool's name, no stack trace. */
-function oneLine(stderr: string): string {
-  const lines = stderr.trim().split('\n');
-  expect(lines, stderr).toHaveLength(1);
-  expect(stderr).toMatch(/^hvci-build: /);
-  return lines[0]!;
-}
 
 beforeAll(async () => {
   work = tempDir('baseline');

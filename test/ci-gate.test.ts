@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../src/rules/index.js';
 import { buildFixture } from './fixtures/build.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, oneLine } from './helpers/cli.js';
 import { compileFixture, DRIVER_FLAGS, importLib, tempDir } from './helpers/toolchain.js';
 
 let dir: string;
@@ -22,14 +22,6 @@ beforeAll(async () => {
   initRwx = await buildFixture('init-rwx-x64');
 }, 300_000);
 
-/** One line on stderr, starting with the tool's name, no stack trace. */
-function oneLine(stderr: string): string {
-  const lines = stderr.trim().split('\n');
-  expect(lines, stderr).toHaveLength(1);
-  expect(stderr).toMatch(/^hvci-build: /);
-  expect(stderr).not.toMatch(/\n\s+at /);
-  return lines[0]!;
-}
 
 describe('a verdict always: an input that finds nothing is exit 2', () => {
   it('a glob that matches no file, a directory without PE images, a glob of files that are not images', async () => {

@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,4 +30,13 @@ export async function packThisCheckout(dest: string): Promise<string> {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const r = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', dest], { cwd: root });
   return join(dest, r.stdout.trim().split('\n').pop()!);
+}
+
+/** One line on stderr, starting with the tool's name, no stack trace; returns it. */
+export function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines, stderr).toHaveLength(1);
+  expect(stderr).toMatch(/^hvci-build: /);
+  expect(stderr).not.toMatch(/\n\s+at /);
+  return lines[0]!;
 }
