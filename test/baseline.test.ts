@@ -3,7 +3,7 @@
  * fixed ones are reported) and justified suppressions in the config, on drivers built from C
  * by clang-cl and lld-link, the findings carried through text, JSON and validated SARIF.
  */
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -449,5 +449,7 @@ describe('the link wrapper applies the config\'s baseline and suppressions', () 
     const b = await link(broken, 'v1');
     expect(b.exitCode, b.stderr).toBe(2);
     expect(b.stderr).toMatch(/hvci\.config\.json: baseline: cannot read .*nowhere\.json: ENOENT/);
+    // The image was linked but not judged: it is not left where make would take it as built.
+    expect(existsSync(join(broken, 'build', 'drv.sys'))).toBe(false);
   });
 });

@@ -18,7 +18,7 @@ import { applyLinkPolicy } from './policy.js';
 import { lockOutput } from './output-lock.js';
 import { receivedSignal, signalExitCode } from '../process/signals.js';
 import { writingFile } from '../files/write-error.js';
-import { adopt } from './adoption.js';
+import { adopt, type Adopted } from './adoption.js';
 import { rejectImage, removeStaleRejected, setAsideUnvalidated } from './reject.js';
 
 export interface LinkOutcome {
@@ -143,20 +143,28 @@ async function linkAndValidate(outcome: LinkOutcome, linker: string, args: strin
     outcome.exitCode = 2;
     return outcome;
   }
-  const result = checkImage(output, {
-    rules: ctx.config.rules,
-    ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),
-    callsites: ctx.config.callsites,
-    pathMap: ctx.config.pathMap,
-    ...(ctx.strict ? { strict: true } : {}),
-    // The wrappers are the CLI: they keep iced-x86's start-up snapshot in the cache directory.
-    decoder: snapshotDecoder(),
-  });
-  // The config's suppressions and baseline set known findings aside, as in check.
-  const adopted = adopt(result, ctx.config, ctx.cwd);
-  outcome.result = adopted.result;
-  if (adopted.suppressed + adopted.inBaseline > 0) {
-    outcome.notices.push(`allowed by config: ${adopted.suppressed} finding(s) suppressed and ${adopted.inBaseline} in the baseline (${ctx.config.filepath ?? 'config'})`);
+  let adopted: Adopted;
+  try {
+    const result = checkImage(output, {
+      rules: ctx.config.rules,
+      ...(ctx.config.minWindowsBuild !== undefined ? { minWindowsBuild: ctx.config.minWindowsBuild } : {}),
+      callsites: ctx.config.callsites,
+      pathMap: ctx.config.pathMap,
+      ...(ctx.strict ? { strict: true } : {}),
+      // The wrappers are the CLI: they keep iced-x86's start-up snapshot in the cache directory.
+      decoder: snapshotDecoder(),
+    });
+    // The config's suppressions and baseline set known findings aside, as in check.
+    adopted = adopt(result, ctx.config, ctx.cwd);
+    outcome.result = adopted.result;
+    if (adopted.suppressed + adopted.inBaseline > 0) {
+      outcome.notices.push(`allowed by config: ${adopted.suppressed} finding(s) suppressed and ${adopted.inBaseline} in the baseline (${ctx.config.filepath ?? 'config'})`);
+    }
+  } catch (err) {
+    // Not judged (a bug in the check, a baseline that cannot be read): the image must not stay
+    // where make or ninja would take it as up to date.
+    setAsideUnvalidated(output, ctx.config.link.rejected);
+    throw err;
   }
   if (adopted.result.findings.some((f) => f.severity === 'error')) {
     outcome.rejected = true;
