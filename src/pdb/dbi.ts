@@ -22,14 +22,11 @@ export interface SectionContribution {
   section: number;
   offset: number;
   size: number;
-  characteristics: number;
   module: number;
 }
 
 export interface Dbi {
   age: number;
-  globalsStream: number | undefined;
-  publicsStream: number | undefined;
   symRecordStream: number | undefined;
   modules: PdbModule[];
   contributions: SectionContribution[];
@@ -75,13 +72,11 @@ export function readDbi(msf: Msf): Dbi {
     const entry = version === SC_V2 ? 32 : version === SC_VER60 ? 28 : 0;
     if (entry === 0) damaged('stream', `DBI stream: section contribution version ${version.toString(16)}`);
     for (let at = start + 4; at + entry <= start + secContrSize; at += entry) {
-      contributions.push({ section: r.u16(at), offset: r.u32(at + 4), size: r.u32(at + 8), characteristics: r.u32(at + 12), module: r.u16(at + 16) });
+      contributions.push({ section: r.u16(at), offset: r.u32(at + 4), size: r.u32(at + 8), module: r.u16(at + 16) });
     }
   }
   return {
     age: r.u32(8),
-    globalsStream: streamOrNone(r.u16(12)),
-    publicsStream: streamOrNone(r.u16(16)),
     symRecordStream: streamOrNone(r.u16(20)),
     modules,
     contributions,

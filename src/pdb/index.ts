@@ -64,16 +64,22 @@ interface Ranged {
   inlined?: InlineSite[];
 }
 
-
 export function openPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts): PdbResult {
   try {
     return { ok: true, pdb: readPdb(bytes, identity, sections) };
   } catch (err) {
-    if (err instanceof PdbDamage) return { ok: false, problem: err.problem, detail: err.detail };
     if (err instanceof Mismatch) return { ok: false, problem: 'mismatch', detail: err.message };
-    if (err instanceof RangeError) return { ok: false, problem: 'stream', detail: err.message };
+    const damage = damageOf(err);
+    if (damage) return { ok: false, ...damage };
     throw err;
   }
+}
+
+/** What a read that ran off its stream or met a damaged structure found; undefined for anything else (a bug). */
+function damageOf(err: unknown): { problem: Exclude<PdbProblem, 'mismatch'>; detail: string } | undefined {
+  if (err instanceof PdbDamage) return { problem: err.problem, detail: err.detail };
+  if (err instanceof RangeError) return { problem: 'stream', detail: err.message };
+  return undefined;
 }
 
 class Mismatch extends Error {}
@@ -125,9 +131,9 @@ function readPdb(bytes: Buffer, identity: PdbIdentity, sections: SectionStarts):
     try {
       return read();
     } catch (err) {
-      if (err instanceof PdbDamage) damage ??= { problem: err.problem, detail: err.detail };
-      else if (err instanceof RangeError) damage ??= { problem: 'stream', detail: err.message };
-      else throw err;
+      const found = damageOf(err);
+      if (!found) throw err;
+      damage ??= found;
       return empty;
     }
   };

@@ -1,6 +1,6 @@
 import { damaged } from './errors.js';
 import type { Msf } from './msf.js';
-import { StreamReader } from './reader.js';
+import { recordString, StreamReader } from './reader.js';
 
 /** The PDB info stream (stream 1): what ties the PDB to an image, and the named streams. */
 export interface PdbInfo {
@@ -39,10 +39,7 @@ export function readInfo(msf: Msf): PdbInfo {
     const stream = r.u32(at + 4);
     at += 8;
     seen++;
-    if (key < names.length) {
-      const end = names.indexOf(0, key);
-      named.set(names.toString('utf8', key, end < 0 ? names.length : end), stream);
-    }
+    if (key < names.length) named.set(recordString(names, key), stream);
   }
   return { guid, age, named };
 }

@@ -1,5 +1,5 @@
 import type { Msf } from './msf.js';
-import { recordString } from './reader.js';
+import { forEachRecord, recordString } from './reader.js';
 
 /** Names of the IPI stream's function ids (LF_FUNC_ID, LF_MFUNC_ID): what inline sites call. */
 export type ItemNames = (id: number) => string | undefined;
@@ -17,12 +17,7 @@ export function readItemNames(msf: Msf): ItemNames {
   const end = Math.min(b.length, headerSize + b.readUInt32LE(16));
   // Record offsets by index, so a lookup is one step; at most one per 4 bytes of the stream.
   const offsets: number[] = [];
-  for (let p = headerSize; p + 4 <= end; ) {
-    const len = b.readUInt16LE(p);
-    if (len < 2 || p + 2 + len > end) break;
-    offsets.push(p);
-    p += 2 + len;
-  }
+  forEachRecord(b.subarray(0, end), headerSize, (_kind, _rec, at) => offsets.push(at));
   return (id) => {
     const p = offsets[id - first];
     if (p === undefined) return undefined;

@@ -1,5 +1,5 @@
 import type { Msf } from './msf.js';
-import { StreamReader } from './reader.js';
+import { recordString, StreamReader } from './reader.js';
 
 /** The /names string table: the file names of the line tables, by offset. */
 export interface StringTable {
@@ -15,10 +15,6 @@ export function readStrings(msf: Msf, stream: number | undefined): StringTable {
   const size = r.u32(8);
   const bytes = r.bytes(12, size);
   return {
-    at(offset) {
-      if (offset >= bytes.length) return undefined;
-      const end = bytes.indexOf(0, offset);
-      return bytes.toString('utf8', offset, end < 0 ? bytes.length : end);
-    },
+    at: (offset) => (offset < bytes.length ? recordString(bytes, offset) : undefined),
   };
 }

@@ -12,9 +12,9 @@ import { lastAtOrBefore } from '../callsites/last-at-or-before.js';
 import { readRegularFile } from '../files/regular-file.js';
 import { IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE } from '../pe/constants.js';
 import type { CodeViewInfo } from '../pe/debug-directory.js';
-import { sectionSpan, type PeHeaders } from '../pe/headers.js';
+import { sectionForRva, sectionSpan, type PeHeaders } from '../pe/headers.js';
 import { openPdb, type PdbProblem, type PdbSymbols } from '../pdb/index.js';
-import { readMapFile, type MapSymbol } from './map-file.js';
+import { MAX_SYMBOL_FILE, readMapFile, type MapSymbol } from './map-file.js';
 import { mapSourcePath, type PathMapping } from './source-paths.js';
 
 export type { PathMapping } from './source-paths.js';
@@ -39,9 +39,6 @@ export interface ImageSymbols {
   pdbNote(): PdbNote | undefined;
 }
 
-// Drivers' PDBs are a few MB; a 512 MB limit keeps a hostile one from taking all memory.
-const MAX_PDB = 512 * 1024 * 1024;
-
 export interface SymbolOptions {
   pathMap?: readonly PathMapping[];
 }
@@ -56,20 +53,24 @@ export function imageSymbols(imagePath: string, h: PeHeaders, cv: CodeViewInfo |
     return loaded;
   };
   const mapped = (p: string): string => mapSourcePath(p, options.pathMap ?? []);
+  // A finding asks for its call's source line, then its function: one lookup serves both.
+  let last: { rva: number; at: ReturnType<PdbSymbols['at']> } | undefined;
+  const pdbAt = (pdb: PdbSymbols, rva: number): ReturnType<PdbSymbols['at']> => (last?.rva === rva ? last.at : (last = { rva, at: pdb.at(rva) }).at);
   return {
     functionAt(rva) {
       const { pdb, map } = load();
       if (pdb) {
-        const at = pdb.at(rva);
+        const at = pdbAt(pdb, rva);
         return at.function !== undefined ? { name: at.function, offset: at.functionOffset ?? 0 } : undefined;
       }
       const k = lastAtOrBefore(map.length, (i) => map[i]!.rva, rva);
       const s = map[k];
-      if (!s || sectionIndex(h, s.rva) !== sectionIndex(h, rva)) return undefined;
+      if (!s || sectionForRva(h.sections, s.rva) !== sectionForRva(h.sections, rva)) return undefined;
       return { name: s.name, offset: rva - s.rva };
     },
     sourceAt(rva) {
-      const at = load().pdb?.at(rva);
+      const pdb = load().pdb;
+      const at = pdb && pdbAt(pdb, rva);
       if (!at || at.file === undefined || at.line === undefined) return undefined;
       const object = at.object !== undefined ? { object: mapped(at.object) } : {};
       const outer = { file: mapped(at.file), line: at.line, ...(at.function !== undefined ? { function: at.function } : {}) };
@@ -109,7 +110,7 @@ function findPdb(imagePath: string, h: PeHeaders, cv: CodeViewInfo | undefined):
   for (const path of candidates) {
     // The record's path is of the build machine; a relative one would name a file here by chance.
     if (path === cv.pdbPath && !isAbsolute(path)) continue;
-    const bytes = readRegularFile(path, MAX_PDB);
+    const bytes = readRegularFile(path, MAX_SYMBOL_FILE);
     if (!bytes) continue;
     const r = openPdb(bytes, cv, sections);
     if (r.ok) return { pdb: r.pdb, path };
@@ -118,12 +119,8 @@ function findPdb(imagePath: string, h: PeHeaders, cv: CodeViewInfo | undefined):
   return note ? { note } : {};
 }
 
-function sectionIndex(h: PeHeaders, rva: number): number {
-  return h.sections.findIndex((s) => rva >= s.virtualAddress && rva < s.virtualAddress + sectionSpan(s));
-}
-
 /** Map symbols in executable sections, by RVA. */
 function codeOnly(h: PeHeaders, syms: MapSymbol[]): MapSymbol[] {
   const code = h.sections.filter((s) => (s.characteristics & (IMAGE_SCN_MEM_EXECUTE | IMAGE_SCN_CNT_CODE)) !== 0);
-  return syms.filter((s) => code.some((c) => s.rva >= c.virtualAddress && s.rva < c.virtualAddress + sectionSpan(c))).sort((a, b) => a.rva - b.rva);
+  return syms.filter((s) => sectionForRva(code, s.rva) !== undefined).sort((a, b) => a.rva - b.rva);
 }

@@ -10,10 +10,11 @@ export interface MapSymbol {
   name: string;
 }
 
-const MAX_MAP = 512 * 1024 * 1024;
+/** The largest symbol file (map or PDB) read: more than any driver's, bounded for a hostile one. */
+export const MAX_SYMBOL_FILE = 512 * 1024 * 1024;
 
 export function readMapFile(path: string, h: PeHeaders): MapSymbol[] {
-  const bytes = readRegularFile(path, MAX_MAP);
+  const bytes = readRegularFile(path, MAX_SYMBOL_FILE);
   if (!bytes) return [];
   const text = bytes.toString('latin1');
   const out: MapSymbol[] = [];
