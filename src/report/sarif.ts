@@ -1,7 +1,7 @@
-import { resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Finding, SourceLocation } from '../findings.js';
-import { findingKey, fingerprint } from '../fingerprint.js';
+import { findingKey, fingerprint, imageId } from '../fingerprint.js';
 import { hex } from '../pe/errors.js';
 import { quietNote, RULES } from '../rules/index.js';
 import type { RuleMeta } from '../rules/types.js';
@@ -42,11 +42,9 @@ interface ArtifactLocation {
   index?: number;
 }
 
-/** Where one input file is, for SARIF, and the stable relative path used for fingerprints. */
+/** Where one input file is, for SARIF. */
 interface ArtifactRef {
   location: { uri: string; uriBaseId?: string };
-  /** Path relative to cwd with '/' separators, or the absolute path when outside cwd. */
-  key: string;
 }
 
 /** One result to emit: a finding of an image, with what the baseline and the suppressions said. */
@@ -113,8 +111,10 @@ export const sarifReporter: Reporter = (report, options) => {
       return;
     }
     const key = e.key ?? findingKey(f);
-    const occurrence = (occurrences.get(`${ref.key}\0${key}`) ?? 0) + 1;
-    occurrences.set(`${ref.key}\0${key}`, occurrence);
+    // The image as the baseline names it: relative to cwd, `../` outside it, the same in any checkout.
+    const image = imageId(e.path, options.cwd);
+    const occurrence = (occurrences.get(`${image}\0${key}`) ?? 0) + 1;
+    occurrences.set(`${image}\0${key}`, occurrence);
     results.push({
       ruleId: f.rule,
       ...(idx !== undefined ? { ruleIndex: idx } : {}),
@@ -122,7 +122,7 @@ export const sarifReporter: Reporter = (report, options) => {
       message: { text: f.message },
       locations: [location],
       ...related,
-      partialFingerprints: fingerprints(ref.key, key, occurrence),
+      partialFingerprints: fingerprints(image, key, occurrence),
       ...(withBaseline ? { baselineState: e.baselineState ?? 'new' } : {}),
       ...(suppressing ? { suppressions: e.justification !== undefined ? [{ kind: 'external', justification: e.justification }] : [] } : {}),
       properties: resultProperties(f),
@@ -271,13 +271,10 @@ export function artifactRef(path: string, cwd: string): ArtifactRef {
   if (rel === undefined) {
     // Outside cwd (or cwd itself): an absolute file URI, with no uriBaseId.
     const abs = resolve(cwd, path);
-    return { location: { uri: pathToFileURL(abs).href }, key: abs.split(sep).join('/') };
+    return { location: { uri: pathToFileURL(abs).href } };
   }
   const segments = rel.split('/');
-  return {
-    location: { uri: segments.map(encodeSegment).join('/'), uriBaseId: SRCROOT },
-    key: segments.join('/'),
-  };
+  return { location: { uri: segments.map(encodeSegment).join('/'), uriBaseId: SRCROOT } };
 }
 
 /** Percent-encodes one path segment for a relative URI reference (RFC 3986 pchar). */
