@@ -1,7 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SEVERITIES, type FileResult, type Severity } from '../findings.js';
+import { SEVERITIES, UNCHECKED_RULES, type FileResult, type Severity } from '../findings.js';
 import { findingKey, functionOf, imageId, sectionOf } from '../fingerprint.js';
-import { UNCHECKED_RULES } from '../report/summary.js';
 
 /**
  * The baseline file: today's findings of a legacy driver, by image and key (../fingerprint.ts),
@@ -30,10 +30,25 @@ export const BASELINE_VERSION = 1;
 
 /** A baseline file that cannot be used: one line naming the file and the problem. */
 export class BaselineError extends Error {
-  constructor(file: string, problem: string) {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
     super(`baseline ${file}: ${problem}`);
     this.name = 'BaselineError';
   }
+}
+
+/** Reads a baseline file; BaselineError when it cannot be read or is not a baseline. */
+export function readBaseline(file: string): Baseline {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new BaselineError(file, `cannot read: ${code}${code === 'ENOENT' ? ' (make it with hvci-build baseline)' : ''}`);
+  }
+  return parseBaseline(text, file);
 }
 
 /** The baseline of a check's findings, for a file at `file` (paths are relative to its directory). */

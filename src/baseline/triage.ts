@@ -1,8 +1,8 @@
 import { dirname, resolve } from 'node:path';
-import type { Finding } from '../findings.js';
-import type { Suppression } from '../config/schema.js';
+import { UNCHECKED_RULES, type Finding } from '../findings.js';
+import type { ResolvedConfig, Suppression } from '../config/schema.js';
 import { findingKey, imageId, imageName } from '../fingerprint.js';
-import { makeReport, UNCHECKED_RULES } from '../report/summary.js';
+import { makeReport } from '../report/summary.js';
 import type { BaselineState, CheckReport, FixedFinding, PlacedFinding, SuppressedFinding } from '../report/types.js';
 import type { Baseline } from './baseline-file.js';
 import { describeSuppression, suppressor } from './suppress.js';
@@ -14,6 +14,11 @@ export interface TriageOptions {
   baseline?: { file: string; data: Baseline };
   /** The config's suppressions, the config file, and the directory their paths are relative to. */
   suppress?: { file: string; dir: string; list: readonly Suppression[] };
+}
+
+/** The config's suppressions as triage takes them: none when it has none. */
+export function configSuppressions(config: Pick<ResolvedConfig, 'filepath' | 'dir' | 'suppress'>): Pick<TriageOptions, 'suppress'> {
+  return config.suppress.length > 0 ? { suppress: { file: config.filepath ?? config.dir, dir: config.dir, list: config.suppress } } : {};
 }
 
 /**

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BaselineError, makeBaseline, parseBaseline, serializeBaseline, type Baseline } from '../baseline/baseline-file.js';
+import { BaselineError, makeBaseline, readBaseline, serializeBaseline, type Baseline } from '../baseline/baseline-file.js';
 import { escapeControls } from '../escape.js';
 import type { FileResult } from '../findings.js';
 import { writeOutputFile } from '../files/write-atomically.js';
@@ -11,16 +10,8 @@ export const DEFAULT_BASELINE = 'hvci-baseline.json';
 
 /** Reads a baseline file; a missing or broken one is a one-line usage error (exit 2). */
 export function readBaselineFile(file: string): { file: string; data: Baseline } {
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    const hint = code === 'ENOENT' ? ' (make it with hvci-build baseline)' : '';
-    throw new UsageError(`baseline ${escapeControls(file)}: cannot read: ${code}${hint}`);
-  }
-  try {
-    return { file, data: parseBaseline(text, file) };
+    return { file, data: readBaseline(file) };
   } catch (err) {
     if (err instanceof BaselineError) throw new UsageError(escapeControls(err.message));
     throw err;

@@ -13,7 +13,7 @@ import { snapshotDecoder } from '../callsites/iced.js';
 import { EXIT, UsageError, writingFile } from './errors.js';
 import { optionError } from './suggest.js';
 import { BASELINE_HELP, CHECK_HELP } from './help.js';
-import { triage } from '../baseline/triage.js';
+import { configSuppressions, triage } from '../baseline/triage.js';
 import { DEFAULT_BASELINE, readBaselineFile, writeBaselineFile } from './baseline-files.js';
 import { printConfig } from './print-config.js';
 import { progressReporter } from './progress.js';
@@ -134,7 +134,7 @@ export async function checkCommand(args: string[], mode: 'check' | 'baseline' = 
   const report = triage(checked, {
     cwd,
     ...(against ? { baseline: against } : {}),
-    ...(config.suppress.length > 0 ? { suppress: { file: config.filepath!, dir: config.dir, list: config.suppress } } : {}),
+    ...configSuppressions(config),
   });
 
   const warnings = report.summary.warnings;

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { BaselineError, parseBaseline } from '../baseline/baseline-file.js';
-import { triage } from '../baseline/triage.js';
+import { BaselineError, readBaseline } from '../baseline/baseline-file.js';
+import { configSuppressions, triage, type TriageOptions } from '../baseline/triage.js';
 import { ConfigError } from '../config/config-error.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { FileResult } from '../findings.js';
@@ -14,29 +13,31 @@ export interface Adopted {
   inBaseline: number;
 }
 
+/** The config's baseline and suppressions, read before the link; undefined when it has neither. */
+export type Adoption = Omit<TriageOptions, 'cwd'> | undefined;
+
 /**
- * A legacy driver adopts hvci-build through its config's `baseline` and `suppress`: the
- * link applies them as `check` does (src/baseline/triage.ts), so a build fails only on new
- * findings instead of setting aside an image whose findings are all known.
+ * A legacy driver adopts hvci-build through its config's `baseline` and `suppress`. The
+ * baseline is read here, before anything is linked: one the config names but that cannot be
+ * read is a config error (exit 2), and no image is made for nothing.
  */
-export function adopt(result: FileResult, config: ResolvedConfig, cwd: string): Adopted {
-  if (config.baseline === undefined && config.suppress.length === 0) return { result, suppressed: 0, inBaseline: 0 };
-  const baseline = config.baseline !== undefined ? { file: config.baseline, data: readBaseline(config.baseline, config.filepath ?? config.baseline) } : undefined;
-  const report = triage(makeReport([result]), {
-    cwd,
-    ...(baseline ? { baseline } : {}),
-    ...(config.suppress.length > 0 ? { suppress: { file: config.filepath!, dir: config.dir, list: config.suppress } } : {}),
-  });
-  return { result: report.files[0]!, suppressed: report.triage?.suppressed.length ?? 0, inBaseline: report.triage?.unchanged.length ?? 0 };
+export function adoptionOf(config: ResolvedConfig): Adoption {
+  if (config.baseline === undefined && config.suppress.length === 0) return undefined;
+  let baseline: TriageOptions['baseline'];
+  if (config.baseline !== undefined) {
+    try {
+      baseline = { file: config.baseline, data: readBaseline(config.baseline) };
+    } catch (err) {
+      if (err instanceof BaselineError) throw new ConfigError(config.filepath ?? config.baseline, 'baseline', `${err.file}: ${err.problem}`);
+      throw err;
+    }
+  }
+  return { ...(baseline ? { baseline } : {}), ...configSuppressions(config) };
 }
 
-/** The config's baseline; one it names but that cannot be read is a config error (exit 2). */
-function readBaseline(file: string, configFile: string) {
-  try {
-    return parseBaseline(readFileSync(file, 'utf8'), file);
-  } catch (err) {
-    if (err instanceof BaselineError) throw new ConfigError(configFile, 'baseline', err.message);
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError(configFile, 'baseline', `cannot read ${file}: ${code}${code === 'ENOENT' ? ' (make it with hvci-build baseline)' : ''}`);
-  }
+/** The link judges an image as `check` does (src/baseline/triage.ts): on the findings that count. */
+export function adopt(result: FileResult, adoption: Adoption, cwd: string): Adopted {
+  if (!adoption) return { result, suppressed: 0, inBaseline: 0 };
+  const report = triage(makeReport([result]), { cwd, ...adoption });
+  return { result: report.files[0]!, suppressed: report.triage?.suppressed.length ?? 0, inBaseline: report.triage?.unchanged.length ?? 0 };
 }

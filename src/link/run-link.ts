@@ -18,7 +18,7 @@ import { applyLinkPolicy } from './policy.js';
 import { lockOutput } from './output-lock.js';
 import { receivedSignal, signalExitCode } from '../process/signals.js';
 import { writingFile } from '../files/write-error.js';
-import { adopt, type Adopted } from './adoption.js';
+import { adopt, adoptionOf, type Adopted, type Adoption } from './adoption.js';
 import { rejectImage, removeStaleRejected, setAsideUnvalidated } from './reject.js';
 
 export interface LinkOutcome {
@@ -99,6 +99,8 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
     outcome.exitCode = 2;
     return outcome;
   }
+  // The config's baseline is read before the link: a broken one stops it here, not after it.
+  const adoption = adoptionOf(ctx.config);
   const env = { ...ctx.env };
   // Their contents are in the command line now; lld-link must not add them twice.
   delete env.LINK;
@@ -107,14 +109,14 @@ export async function runLink(argv: readonly string[], ctx: LinkContext): Promis
   // validate (or move aside) this link's image as its own (output-lock.ts).
   const lock = output ? await lockOutput(output, (holder) => ctx.onWait?.(output, holder)) : undefined;
   try {
-    return await linkAndValidate(outcome, linker, policy.args, env, ctx);
+    return await linkAndValidate(outcome, linker, policy.args, env, ctx, adoption);
   } finally {
     lock?.release();
   }
 }
 
 /** Links, then validates the image; or moves aside what a failed or interrupted link left. */
-async function linkAndValidate(outcome: LinkOutcome, linker: string, args: string[], env: NodeJS.ProcessEnv, ctx: LinkContext): Promise<LinkOutcome> {
+async function linkAndValidate(outcome: LinkOutcome, linker: string, args: string[], env: NodeJS.ProcessEnv, ctx: LinkContext, adoption: Adoption): Promise<LinkOutcome> {
   const output = outcome.output;
   const image = output ? displayPath(output, ctx.cwd) : 'the image';
   const early = receivedSignal();
@@ -155,13 +157,13 @@ async function linkAndValidate(outcome: LinkOutcome, linker: string, args: strin
       decoder: snapshotDecoder(),
     });
     // The config's suppressions and baseline set known findings aside, as in check.
-    adopted = adopt(result, ctx.config, ctx.cwd);
+    adopted = adopt(result, adoption, ctx.cwd);
     outcome.result = adopted.result;
     if (adopted.suppressed + adopted.inBaseline > 0) {
       outcome.notices.push(`allowed by config: ${adopted.suppressed} finding(s) suppressed and ${adopted.inBaseline} in the baseline (${ctx.config.filepath ?? 'config'})`);
     }
   } catch (err) {
-    // Not judged (a bug in the check, a baseline that cannot be read): the image must not stay
+    // Not judged (a bug in the check): the image must not stay
     // where make or ninja would take it as up to date.
     setAsideUnvalidated(output, ctx.config.link.rejected);
     throw err;
