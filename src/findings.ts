@@ -45,3 +45,6 @@ export interface FileResult {
 export function severityRank(s: Severity): number {
   return s === 'error' ? 2 : s === 'warning' ? 1 : 0;
 }
+
+/** Rules whose finding means the file itself could not be checked: never suppressed or baselined. */
+export const UNCHECKED_RULES: ReadonlySet<string> = new Set(['malformed', 'unreadable']);

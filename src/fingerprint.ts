@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ArgValue, Finding } from './findings.js';
+import { sha256 } from './sha256.js';
 
 /**
  * A finding's identity across rebuilds, for baselines (src/baseline/) and SARIF
@@ -36,7 +36,7 @@ export function findingKey(f: Finding): string {
     .filter((k) => !VOLATILE_ARGS.has(k))
     .sort()
     .map((k): [string, ArgValue] => [k, f.args[k]!]);
-  return sha256(JSON.stringify([f.rule, sectionOf(f) ?? '', functionOf(f) ?? '', args])).slice(0, 32);
+  return sha256([JSON.stringify([f.rule, sectionOf(f) ?? '', functionOf(f) ?? '', args])]).slice(0, 32);
 }
 
 /**
@@ -57,25 +57,5 @@ export function imageName(id: string): string {
 
 /** The fingerprint of the n-th (1-based) finding with this key in the image. */
 export function fingerprint(image: string, key: string, occurrence: number): string {
-  return sha256(`${image}\0${key}\0${occurrence}`).slice(0, 32);
-}
-
-/**
- * Each finding's key and its occurrence among the findings of the same key in the list
- * (1 for the first), in the list's order.
- */
-export function keyed(findings: readonly Finding[]): { key: string; occurrence: number }[] {
-  const seen = new Map<string, number>();
-  return findings.map((f) => {
-    const key = findingKey(f);
-    const occurrence = (seen.get(key) ?? 0) + 1;
-    seen.set(key, occurrence);
-    return { key, occurrence };
-  });
-}
-
-// node:crypto takes ~5 ms to load: only runs that fingerprint (SARIF, a baseline) load it.
-function sha256(text: string): string {
-  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return sha256([image, key, String(occurrence)]).slice(0, 32);
 }

@@ -1,9 +1,9 @@
-import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeAtomically } from '../files/write-atomically.js';
 import { writingFile } from '../files/write-error.js';
 import type { StepResults } from '../problems.js';
+import { sha256 } from '../sha256.js';
 
 /** What a step was built from: its command and the size and time of every input. */
 export interface StepRecord {
@@ -35,9 +35,7 @@ export function saveState(path: string, state: BuildState): void {
 }
 
 export function commandKey(parts: readonly string[]): string {
-  // node:crypto loads on first use: the CLI bundle holds this module, and most runs never hash.
-  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32);
+  return sha256(parts).slice(0, 32);
 }
 
 /** Size and modification time: enough to notice an edit, and a stat is cheap. */

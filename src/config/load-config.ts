@@ -9,6 +9,7 @@ import { importModule } from '../import-module.js';
 import { privateDir } from '../cache-files.js';
 import { writeAtomically } from '../files/write-atomically.js';
 import { distrust } from './trust.js';
+import { sha256 } from '../sha256.js';
 
 export const MODULE_NAME = 'hvci';
 
@@ -187,13 +188,12 @@ const DEFINE_CONFIG_IMPORT = /^import\s*\{\s*defineConfig\s*\}\s*from\s*['"]hvci
 async function loadTsConfig(filepath: string): Promise<unknown> {
   const source = readFileSync(filepath);
   // The whole path and the contents: two projects' configs never share a cache entry.
-  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  const key = createHash('sha256').update(filepath).update('\0').update(source).digest('hex').slice(0, 40);
+  const key = sha256([filepath, source]).slice(0, 40);
   // The cached file is run: only in a directory nobody else can write to.
   const cacheDir = privateDir('hvci-build-config-cache');
   if (!cacheDir) return loadWithCosmiconfig(filepath);
   const cached = join(cacheDir, `${key}.mjs`);
-  const stamp = (code: string): string => `\n${CACHE_STAMP}${createHash('sha256').update(code).digest('hex')}\n`;
+  const stamp = (code: string): string => `\n${CACHE_STAMP}${sha256([code])}\n`;
   if (!cacheIsWhole(cached, stamp)) {
     let code: string;
     let syntaxError: string | undefined;

@@ -1,3 +1,4 @@
+import { UNCHECKED_RULES } from '../findings.js';
 import { ConfigError } from './config-error.js';
 
 /** One justified suppression: findings of `rule` matching every field given are accepted. */
@@ -16,8 +17,6 @@ export interface Suppression {
 
 const KEYS = ['rule', 'path', 'section', 'function', 'rva', 'justification'];
 
-/** Rules whose finding means the file could not be checked: never accepted. */
-const UNSUPPRESSIBLE = new Set(['malformed', 'unreadable']);
 
 /** Checks the config's `suppress` list; throws ConfigError naming the file and the entry's key. */
 export function validateSuppress(raw: unknown, file: string, knownRules: ReadonlySet<string>): Suppression[] {
@@ -31,7 +30,7 @@ export function validateSuppress(raw: unknown, file: string, knownRules: Readonl
     }
     if (typeof obj.rule !== 'string') throw new ConfigError(file, `${at}.rule`, 'is required: the id of the rule whose findings are accepted');
     if (!knownRules.has(obj.rule)) throw new ConfigError(file, `${at}.rule`, `unknown rule '${obj.rule}' (see \`hvci-build rules\`)`);
-    if (UNSUPPRESSIBLE.has(obj.rule)) throw new ConfigError(file, `${at}.rule`, `'${obj.rule}' cannot be suppressed: a file that cannot be checked always fails`);
+    if (UNCHECKED_RULES.has(obj.rule)) throw new ConfigError(file, `${at}.rule`, `'${obj.rule}' cannot be suppressed: a file that cannot be checked always fails`);
     if (typeof obj.justification !== 'string' || obj.justification.trim() === '') {
       throw new ConfigError(file, `${at}.justification`, 'is required: say why the finding is accepted');
     }

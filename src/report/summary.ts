@@ -1,8 +1,5 @@
-import type { FileResult } from '../findings.js';
+import { UNCHECKED_RULES, type FileResult } from '../findings.js';
 import type { CheckReport, SearchOutcome, Summary } from './types.js';
-
-/** Rules whose finding means the file itself could not be checked. */
-export const UNCHECKED_RULES: ReadonlySet<string> = new Set(['malformed', 'unreadable']);
 
 export function summarize(files: readonly FileResult[], search?: SearchOutcome): Summary {
   const s: Summary = { files: files.length, errors: 0, warnings: 0, notes: 0, unchecked: 0, skippedRejected: search?.rejected.length ?? 0 };
