@@ -417,6 +417,9 @@ describe('--print-config', () => {
     const ignored = json((await runCli(['check', '--print-config', 'third_party/x/drv.sys'], { cwd: dir })).stdout);
     expect(ignored.ignored).toBe(true);
     expect(ignored.rules['init-rwx']).toBe('warning');
+    // What a directory search always skips, as it skips it.
+    const modules = json((await runCli(['check', '--print-config', 'node_modules/pkg/drv.sys'], { cwd: dir })).stdout);
+    expect(modules.ignored).toBe(true);
   });
 });
 

@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { pathTest } from '../baseline/suppress.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { SeveritySetting } from '../findings.js';
-import { toRegExp } from '../files/glob.js';
+import { ignoreTest, type IgnoreTest } from '../files/discover.js';
 import { imageId } from '../fingerprint.js';
 import { RULES } from '../rules/index.js';
 import { finalSeverity } from '../severity.js';
@@ -29,7 +29,7 @@ export function printConfig(config: ResolvedConfig, file: string, cwd: string, r
   const doc = {
     configFile: config.filepath ?? null,
     file: abs,
-    ignored: ignoredBy(config.ignore, rel),
+    ignored: ignoredBy(ignoreTest(config.ignore, config.dir), abs, config.dir),
     rules,
     strict: run.strict,
     minWindowsBuild: run.minWindowsBuild ?? null,
@@ -44,13 +44,9 @@ export function printConfig(config: ResolvedConfig, file: string, cwd: string, r
   return JSON.stringify(doc, null, 2) + '\n';
 }
 
-/** Whether an ignore glob matches the path or one of its directories (as a directory search applies them). */
-function ignoredBy(globs: readonly string[], rel: string): boolean {
-  const res = globs.map((g) => toRegExp(g));
-  const parts = rel.split('/');
-  return parts.some((_, i) => {
-    const key = parts.slice(0, i + 1).join('/');
-    const isDir = i < parts.length - 1;
-    return res.some((re) => re.test(key) || (isDir && re.test(`${key}/`)));
-  });
+/** Whether a directory search skips the file, or one of its directories up to the config's. */
+function ignoredBy(skip: IgnoreTest, abs: string, base: string): boolean {
+  if (skip(abs, false)) return true;
+  for (let d = dirname(abs); d !== base && d !== dirname(d); d = dirname(d)) if (skip(d, true)) return true;
+  return false;
 }

@@ -90,7 +90,7 @@ export async function discoverFiles(inputs: readonly string[], options: Discover
     }
   };
   // Compiled on the first directory search: a check of named files never loads the matcher.
-  let ignore: RegExp[] | undefined;
+  let skip: IgnoreTest | undefined;
   for (const input of inputs) {
     const abs = resolve(options.cwd, input);
     let kind: string | undefined;
@@ -102,8 +102,8 @@ export async function discoverFiles(inputs: readonly string[], options: Discover
     if (kind === 'regular file') {
       add({ path: abs });
     } else if (kind === 'directory') {
-      ignore ??= [...ALWAYS_IGNORED, ...options.ignore].map((p) => toRegExp(p, platform));
-      take(searchDirectory(abs, options.ignoreBase, ignore), input, 'directory');
+      skip ??= ignoreTest(options.ignore, options.ignoreBase, platform);
+      take(searchDirectory(abs, skip), input, 'directory');
     } else if (kind !== undefined) {
       throw new NotRegularFileError(input, kind);
     } else if (GLOB_CHARS.test(input)) {
@@ -115,18 +115,29 @@ export async function discoverFiles(inputs: readonly string[], options: Discover
   return { files: out, empty, rejected: [...rejected].sort() };
 }
 
+/** Whether a directory search skips a path (a directory when isDir). */
+export type IgnoreTest = (path: string, isDir: boolean) => boolean;
+
+/**
+ * What a directory search skips: node_modules, .git and the config's `ignore` globs, matched
+ * against the path relative to `ignoreBase` (the config's directory; absolute outside it).
+ */
+export function ignoreTest(ignore: readonly string[], ignoreBase: string, platform: NodeJS.Platform = process.platform): IgnoreTest {
+  const res = [...ALWAYS_IGNORED, ...ignore].map((p) => toRegExp(p, platform));
+  return (path, isDir) => {
+    const rel = relative(ignoreBase, path);
+    const key = (rel.startsWith('..') || isAbsolute(rel) ? path : rel).split(sep).join('/');
+    return res.some((re) => re.test(key) || (isDir && re.test(`${key}/`)));
+  };
+}
+
 /**
  * A directory, searched depth-first with the names as bytes (a name that is not
  * UTF-8 would not survive a round trip through a string). Symbolic links are not
  * followed and FIFOs, sockets and devices not opened; the result is sorted by path.
  */
-function searchDirectory(root: string, ignoreBase: string, ignore: readonly RegExp[]): DiscoveredFile[] {
+function searchDirectory(root: string, ignored: IgnoreTest): DiscoveredFile[] {
   const found: DiscoveredFile[] = [];
-  const ignored = (path: string, isDir: boolean): boolean => {
-    const rel = relative(ignoreBase, path);
-    const key = (rel.startsWith('..') || isAbsolute(rel) ? path : rel).split(sep).join('/');
-    return ignore.some((re) => re.test(key) || (isDir && re.test(`${key}/`)));
-  };
   const visit = (dir: Buffer, shown: string): void => {
     let entries: Dirent<Buffer>[];
     try {
