@@ -116,6 +116,13 @@ describe('action.yml, run step by step as the runner does', () => {
     const none = await runAction(ROOT, { command: 'check', paths: 'nomatch/*.sys' }, { workspace: ws, env: aptShims().env });
     expect(none.actionOutputs['exit-code']).toBe('2');
     expect(step(none, /^Run hvci-build/).output).toMatch(/nomatch\/\*\.sys/);
+    // With every finding in the config's baseline the run passes, and the summary counts none of them as errors.
+    writeFileSync(join(ws, 'hvci.config.json'), JSON.stringify({ baseline: 'hvci-baseline.json' }));
+    expect((await runCli(['baseline', 'out/legacy.sys'], { cwd: ws })).exitCode).toBe(0);
+    const adopted = await runAction(ROOT, { command: 'check', paths: 'out/legacy.sys' }, { workspace: ws, env: aptShims().env });
+    expect(adopted.actionOutputs['exit-code']).toBe('0');
+    expect(adopted.summary).toMatch(/^hvci-build check passed \(.*\d+ in the baseline or suppressed\)$/m);
+    expect(adopted.summary).not.toMatch(/\d+ error/);
   });
 
   it('hvci-build: an npm spec (here a tarball, as the registry would serve it) is installed under RUNNER_TEMP', async () => {
