@@ -39,6 +39,12 @@ describe('init merges into an existing .gitignore and package.json', () => {
     // Again: nothing left to add.
     const again = await runCli(['init', '--name', 'merged', '--force'], { cwd: dir });
     expect(again.stdout).toMatch(/^ {2}package\.json \(unchanged\)$/m);
+    // Nothing to add leaves the user's bytes alone, even in forms JSON.stringify would not write back.
+    const own = readFileSync(join(dir, 'package.json'), 'utf8').trimEnd().replace('"version": "2.0.0"', '"version": "2.0.0", "weight": 1.0, "note": "\\u00e9"');
+    writeFileSync(join(dir, 'package.json'), own);
+    const third = await runCli(['init', '--name', 'merged', '--force'], { cwd: dir });
+    expect(third.stdout).toMatch(/^ {2}package\.json \(unchanged\)$/m);
+    expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe(own);
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toBe(mergedIgnore);
   });
 

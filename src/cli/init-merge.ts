@@ -46,10 +46,13 @@ export function mergePackageJson(existing: string | undefined, file: string, add
     if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) throw new UsageError(`init: ${file}: "${key}" is not an object`);
   }
   const scripts = (out.scripts ?? {}) as Record<string, unknown>;
-  out.scripts = { ...scripts, ...Object.fromEntries(Object.entries(add.scripts).filter(([k]) => !(k in scripts))) };
+  const newScripts = Object.entries(add.scripts).filter(([k]) => !(k in scripts));
   const deps = (out.dependencies ?? {}) as Record<string, unknown>;
   const devDeps = (out.devDependencies ?? {}) as Record<string, unknown>;
   const missing = Object.entries(add.devDependencies).filter(([k]) => !(k in deps) && !(k in devDeps));
+  // Nothing to add: the user's file stays byte for byte (a BOM, its own number forms, no final newline).
+  if (newScripts.length === 0 && missing.length === 0) return existing;
+  if (newScripts.length > 0) out.scripts = { ...scripts, ...Object.fromEntries(newScripts) };
   if (missing.length > 0) out.devDependencies = { ...devDeps, ...Object.fromEntries(missing) };
   const indent = /^[{[]\r?\n([ \t]+)/.exec(existing)?.[1] ?? 2;
   const eol = existing.includes('\r\n') ? '\r\n' : '\n';
