@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { formatMessage } from './check-image.js';
 import type { ArgValue, FileResult } from './findings.js';
+import type { RuleMeta } from './rules/types.js';
 
 /** Where a problem comes from: a config file and key, a response file, a source file. */
 export interface ProblemLocation {
@@ -37,8 +38,23 @@ export interface StepResults {
   problems: BuildProblem[];
 }
 
-/** The rule a refusal is reported under when it breaks no image rule of its own. */
-export const REFUSED_FLAG_RULE = 'link-flag-refused';
+/**
+ * The rule a refusal is reported under when it breaks no image rule of its own: described as
+ * the image rules are, so SARIF and `explain` word it the same way.
+ */
+export const REFUSED_FLAG_META: RuleMeta = {
+  id: 'link-flag-refused',
+  name: 'LinkFlagRefused',
+  defaultSeverity: 'error',
+  summary: 'A link flag that would break memory integrity was refused',
+  explanation:
+    "hvci-build link refused a flag (from the command line, a response file, the config or an object's .drectve section) that would make the driver image fail memory integrity checks; nothing was linked.",
+  fix: 'Remove the flag, or allow it in the config (link.allowMerges, link.allowSections) if the image is known to pass.',
+  reference: '-',
+  securitySeverity: 7.0,
+  message: '{message}',
+};
+export const REFUSED_FLAG_RULE = REFUSED_FLAG_META.id;
 
 export const FAILURES = {
   'compile-failed': '{tool} exited with code {exitCode} compiling {source}',

@@ -1,4 +1,4 @@
-import { REFUSED_FLAG_DESCRIPTOR } from '../report/with-problems.js';
+import { REFUSED_FLAG_META } from '../problems.js';
 import { parseArgs } from 'node:util';
 import { RULES, RULES_BY_ID } from '../rules/index.js';
 import { EXIT, UsageError } from './errors.js';
@@ -45,15 +45,9 @@ export function explainCommand(args: string[]): number {
     return EXIT.ok;
   }
   if (args.length !== 1) throw new UsageError(`usage: hvci-build explain <rule>`);
-  if (args[0] === REFUSED_FLAG_DESCRIPTOR.id) {
-    // Not an image rule: what the wrappers report a refused link flag under.
-    const d = REFUSED_FLAG_DESCRIPTOR;
-    process.stdout.write([`${d.id} (${d.name}), reported by the link wrappers`, '', d.shortDescription.text, '', wrap(d.fullDescription.text), '', 'How to fix:', wrap(d.help.text), ''].join('\n'));
-    return EXIT.ok;
-  }
-  const rule = RULES_BY_ID.get(args[0]!);
-  if (!rule) throw new UsageError(`unknown rule '${args[0]}'${didYouMean(args[0]!, [...RULES_BY_ID.keys()])} (see hvci-build rules)`);
-  const m = rule.meta;
+  // link-flag-refused is not an image rule: the wrappers report a refused link flag under it.
+  const m = RULES_BY_ID.get(args[0]!)?.meta ?? (args[0] === REFUSED_FLAG_META.id ? REFUSED_FLAG_META : undefined);
+  if (!m) throw new UsageError(`unknown rule '${args[0]}'${didYouMean(args[0]!, [...RULES_BY_ID.keys()])} (see hvci-build rules)`);
   process.stdout.write(
     [
       `${m.id} (${m.name}), default severity: ${m.defaultSeverity}`,

@@ -197,7 +197,7 @@ export const sarifReporter: Reporter = (report, options) => {
   return JSON.stringify(doc, null, 2) + '\n';
 };
 
-function reportingDescriptor(meta: RuleMeta): unknown {
+export function reportingDescriptor(meta: RuleMeta): unknown {
   const reference = meta.reference && meta.reference !== '-' ? meta.reference : undefined;
   return {
     id: meta.id,

@@ -1,7 +1,7 @@
 import { escapeControls } from '../escape.js';
 import type { FileResult, Finding } from '../findings.js';
 import { fingerprint, imageId } from '../fingerprint.js';
-import { FAILURE_SUMMARIES, REFUSED_FLAG_RULE, type BuildProblem, type FailureId, type StepResults } from '../problems.js';
+import { FAILURE_SUMMARIES, REFUSED_FLAG_META, REFUSED_FLAG_RULE, type BuildProblem, type FailureId, type StepResults } from '../problems.js';
 import { escapeData, escapeProperty } from './github.js';
 import type { Format } from './index.js';
 import { displayPath } from './paths.js';
@@ -97,21 +97,6 @@ function jsonProblem(p: BuildProblem, cwd: string): unknown {
   };
 }
 
-/** The rule a refused flag is reported under when it breaks no image rule (explain prints it too). */
-export const REFUSED_FLAG_DESCRIPTOR = {
-  id: REFUSED_FLAG_RULE,
-  name: 'LinkFlagRefused',
-  shortDescription: { text: 'A link flag that would break memory integrity was refused' },
-  fullDescription: {
-    text: 'hvci-build link refused a flag (from the command line, a response file, the config or an object\'s .drectve section) that would make the driver image fail memory integrity checks; nothing was linked.',
-  },
-  help: {
-    text: 'Remove the flag, or allow it in the config (link.allowMerges, link.allowSections) if the image is known to pass.',
-  },
-  defaultConfiguration: { level: 'error' },
-  properties: { 'security-severity': '7.0', tags: ['security', 'hvci'], precision: 'very-high' },
-};
-
 interface SarifRun {
   tool: { driver: { rules: { id: string }[]; notifications?: unknown[] } };
   invocations: { executionSuccessful: boolean; toolExecutionNotifications?: unknown[] }[];
@@ -124,7 +109,7 @@ function addToSarif(rendered: string, problems: readonly BuildProblem[], cwd: st
   const rules = run.tool.driver.rules;
   const ruleIndex = (id: string): number => {
     let i = rules.findIndex((r) => r.id === id);
-    if (i < 0 && id === REFUSED_FLAG_RULE) i = rules.push(REFUSED_FLAG_DESCRIPTOR) - 1;
+    if (i < 0 && id === REFUSED_FLAG_RULE) i = rules.push(sarifApi.reportingDescriptor(REFUSED_FLAG_META) as { id: string }) - 1;
     return i;
   };
   const invocation = run.invocations[0]!;
