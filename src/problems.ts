@@ -56,33 +56,26 @@ export const REFUSED_FLAG_META: RuleMeta = {
 };
 export const REFUSED_FLAG_RULE = REFUSED_FLAG_META.id;
 
+/** Each failure's wording, and its one-line summary (SARIF's notification descriptor). */
 export const FAILURES = {
-  'compile-failed': '{tool} exited with code {exitCode} compiling {source}',
-  'link-failed': '{tool} exited with code {exitCode} linking {image}',
-  'lib-failed': '{tool} exited with code {exitCode} making the import library from {def}',
-  'output-missing': 'the link succeeded but {image} is missing, so it was not checked; name the image with /out:',
-  interrupted: 'interrupted by {signal}: {image} was not validated',
-  'command-failed': 'the build command {command} exited with code {exitCode}',
-  'could-not-run': '{message}',
+  'compile-failed': { message: '{tool} exited with code {exitCode} compiling {source}', summary: 'The compiler failed' },
+  'link-failed': { message: '{tool} exited with code {exitCode} linking {image}', summary: 'The linker failed' },
+  'lib-failed': { message: '{tool} exited with code {exitCode} making the import library from {def}', summary: 'An import library could not be made' },
+  'output-missing': {
+    message: 'the link succeeded but {image} is missing, so it was not checked; name the image with /out:',
+    summary: 'The linked image is not where the command line puts it',
+  },
+  interrupted: { message: 'interrupted by {signal}: {image} was not validated', summary: 'The build was interrupted' },
+  'command-failed': { message: 'the build command {command} exited with code {exitCode}', summary: 'The build command failed' },
+  'could-not-run': { message: '{message}', summary: 'A step could not run' },
 } as const;
 
 export type FailureId = keyof typeof FAILURES;
 
-/** One-line summaries of the failures, for SARIF's notification descriptors. */
-export const FAILURE_SUMMARIES: Readonly<Record<FailureId, string>> = {
-  'compile-failed': 'The compiler failed',
-  'link-failed': 'The linker failed',
-  'lib-failed': 'An import library could not be made',
-  'output-missing': 'The linked image is not where the command line puts it',
-  interrupted: 'The build was interrupted',
-  'command-failed': 'The build command failed',
-  'could-not-run': 'A step could not run',
-};
-
 /** A failure with its message; the first lines of the tool's output (`args.output`) end it. */
 export function failure(id: FailureId, args: Record<string, ArgValue>, location?: ProblemLocation): BuildProblem {
   const output = typeof args.output === 'string' && args.output !== '' ? `:\n${args.output}` : '';
-  return { kind: 'failure', id, message: formatMessage(FAILURES[id], args) + output, args, ...(location ? { location } : {}) };
+  return { kind: 'failure', id, message: formatMessage(FAILURES[id].message, args) + output, args, ...(location ? { location } : {}) };
 }
 
 const FIRST_LINES = 10;

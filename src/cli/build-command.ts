@@ -8,7 +8,7 @@ import { optionError } from './suggest.js';
 import { BUILD_HELP } from './help.js';
 import { printLinkOutcome, waitNotice } from './link-report.js';
 import { receivedSignal } from '../process/signals.js';
-import { takeWrapperOptions } from './wrapper-options.js';
+import { reportsResults, takeWrapperOptions } from './wrapper-options.js';
 import { publishResults, reportingStops } from './shared-report.js';
 import { failure } from '../problems.js';
 import { resolve } from 'node:path';
@@ -88,7 +88,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
       runBuild(config, {
         ...(jobs !== undefined ? { jobs } : {}),
         ...(values.strict ? { strict: true } : {}),
-        capture: options.format !== 'text' || options.report !== undefined,
+        capture: reportsResults(options),
         onWait: waitNotice('hvci-build build', cwd),
         onStep(kind, what, done, total) {
           if (tty || options.verbose) process.stderr.write(`[${done}/${total}] ${kind} ${what}\n`);

@@ -5,13 +5,13 @@ import { loadConfig } from '../config/load-config.js';
 import { diagnosticLocation, failure, firstLines } from '../problems.js';
 import { displayPath } from '../report/paths.js';
 import { publishResults, reportingStops } from './shared-report.js';
-import { takeWrapperOptions } from './wrapper-options.js';
+import { reportsResults, takeWrapperOptions } from './wrapper-options.js';
 
 /** hvci-build cc [--format F] [--report FILE] [--hvci-config FILE] [--verbose] <clang-cl arguments> */
 export async function ccCommand(argv: string[], compiler?: string): Promise<number> {
   const cwd = process.cwd();
   const { options, rest } = takeWrapperOptions(argv, process.env);
-  const reporting = options.format !== 'text' || options.report !== undefined;
+  const reporting = reportsResults(options);
   const sources = sourcesOf(rest, cwd);
   const key = `compile ${sources.join(' ')}`;
   const r = await reportingStops(() => key, options, cwd, async () => {

@@ -29,12 +29,12 @@ export async function printLinkOutcome(outcome: LinkOutcome, options: WrapperOpt
     process.stderr.write(`${prefix}: ${displayPath(outcome.output, cwd)} fails memory integrity checks; ${where}\n`);
   }
   const results = linkResults(outcome);
-  if (results) await publishResults(linkKey(outcome, cwd), results, options, cwd);
+  if (results) await publishResults(linkKey(outcome.output, cwd), results, options, cwd);
 }
 
-/** The report's key for a link: its image. */
-export function linkKey(outcome: LinkOutcome, cwd: string): string {
-  return outcome.output ?? `link in ${cwd}`;
+/** The report's key for a link: its image, or where it ran while the image is not known. */
+export function linkKey(output: string | undefined, cwd: string): string {
+  return output ?? `link in ${cwd}`;
 }
 
 /** The lines of the build log: refusals, a failed or interrupted link, a missing image. */

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from '../process/run-process.js';
 import { envWithoutShims, resolveTool, SHIM_DIR_ENV } from '../toolchain/resolve-tool.js';
@@ -11,7 +11,7 @@ import { UsageError, writingFile } from './errors.js';
 import { RUN_HELP } from './help.js';
 import { failure } from '../problems.js';
 import { publishResults } from './shared-report.js';
-import { takeWrapperOptions, type WrapperOptions } from './wrapper-options.js';
+import { takeWrapperOptions, wrapperOptionsEnv } from './wrapper-options.js';
 
 /**
  * hvci-build run -- <build command>: runs the build with clang-cl and lld-link
@@ -29,7 +29,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const cwd = process.cwd();
   const config = await loadConfig(cwd, options.config);
   // The wrappers the build calls take the options from the environment; the report is one file.
-  const env = { ...envWithoutShims(process.env), ...wrapperEnv(options, cwd) };
+  const env = { ...envWithoutShims(process.env), ...wrapperOptionsEnv(options, cwd) };
   const pathVar = pathKey(env);
   // Node starts a batch file only through a shell, and passing arguments through cmd's quoting unchanged is not possible in general.
   if (process.platform === 'win32' && isBatchCommand(args[0]!, [cwd, ...(env[pathVar] ?? '').split(delimiter)], existsSync)) {
@@ -83,16 +83,4 @@ function realTools(env: NodeJS.ProcessEnv, config: ResolvedConfig): Map<string, 
     }
   }
   return map;
-}
-
-/** The wrapper options as the environment the wrappers read them from. */
-function wrapperEnv(options: WrapperOptions, cwd: string): NodeJS.ProcessEnv {
-  return {
-    HVCI_FORMAT: options.format,
-    ...(options.report ? { HVCI_REPORT: resolve(cwd, options.report) } : {}),
-    ...(options.config ? { HVCI_CONFIG: resolve(cwd, options.config) } : {}),
-    ...(options.verbose ? { HVCI_VERBOSE: '1' } : {}),
-    ...(options.includeNotes ? { HVCI_INCLUDE_NOTES: '1' } : {}),
-    ...(options.callsites ? {} : { HVCI_CALLSITES: '0' }),
-  };
 }

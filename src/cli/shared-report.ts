@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { removeQuietly, writeAtomically, writeOutputFile } from '../files/write-atomically.js';
+import { isSpecialFile, removeQuietly, writeAtomically, writeOutputFile } from '../files/write-atomically.js';
 import { lockOutput } from '../link/output-lock.js';
 import { failure, type StepResults } from '../problems.js';
 import { displayPath } from '../report/paths.js';
 import { renderStepResults } from '../report/with-problems.js';
 import { writingFile } from './errors.js';
-import type { WrapperOptions } from './wrapper-options.js';
+import { reportsResults, type WrapperOptions } from './wrapper-options.js';
 
 /** What the report file was made from, kept beside it: every step's last results. */
 interface ReportSteps {
@@ -41,7 +41,7 @@ export async function publishResults(key: string, results: StepResults | undefin
     return;
   }
   const path = resolve(cwd, file);
-  if (isSpecial(path)) {
+  if (isSpecialFile(path)) {
     // /dev/stdout, a pipe: nothing to merge with.
     if (!results) return;
     const text = await render([results], cwd);
@@ -96,14 +96,6 @@ function readSteps(report: string, stepsFile: string): ReportSteps | undefined {
   return undefined;
 }
 
-function isSpecial(path: string): boolean {
-  try {
-    return !statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Runs a step; when it stops with an error (a missing tool, a bad response file, a broken
  * config, a bug), its results in the report become that error first, so the report does not
@@ -114,7 +106,7 @@ export async function reportingStops<T>(key: () => string, options: WrapperOptio
     return await step();
   } catch (err) {
     // A failed build step is the caller's to report, with the tool's message.
-    if ((options.report || options.format !== 'text') && !(err instanceof Error && err.name === 'StepError')) {
+    if (reportsResults(options) && !(err instanceof Error && err.name === 'StepError')) {
       const message = err instanceof Error ? err.message : String(err);
       // Failing to write the report too must not hide why the step stopped.
       await publishResults(key(), { files: [], problems: [failure('could-not-run', { message })] }, options, cwd).catch(() => undefined);

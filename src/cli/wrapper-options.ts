@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { FORMATS, type Format } from '../report/index.js';
 import { UsageError } from './errors.js';
 
@@ -57,4 +58,21 @@ export function takeWrapperOptions(argv: readonly string[], env: NodeJS.ProcessE
   }
   if (!FORMATS.includes(options.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${options.format}'`);
   return { options, rest: argv.slice(i) };
+}
+
+/** Whether the results go into a report (a file or a format other than the log's text): a tool's error output is then kept as well as shown. */
+export function reportsResults(options: WrapperOptions): boolean {
+  return options.format !== 'text' || options.report !== undefined;
+}
+
+/** The environment that gives wrappers started by path (run's shims) these options: what takeWrapperOptions reads. */
+export function wrapperOptionsEnv(options: WrapperOptions, cwd: string): NodeJS.ProcessEnv {
+  return {
+    HVCI_FORMAT: options.format,
+    ...(options.report ? { HVCI_REPORT: resolve(cwd, options.report) } : {}),
+    ...(options.config ? { HVCI_CONFIG: resolve(cwd, options.config) } : {}),
+    ...(options.verbose ? { HVCI_VERBOSE: '1' } : {}),
+    ...(options.includeNotes ? { HVCI_INCLUDE_NOTES: '1' } : {}),
+    ...(options.callsites ? {} : { HVCI_CALLSITES: '0' }),
+  };
 }

@@ -35,21 +35,28 @@ export function removeQuietly(file: string): void {
  * `reports/hvci.sarif` before anything made `reports/`).
  */
 export function writeOutputFile(file: string, data: string | Uint8Array): void {
+  // Never renamed over: a device or a pipe must stay what it is.
+  if (isSpecialFile(file)) return writeFileSync(file, data);
   let target = file;
-  let special = false;
   try {
-    special = !statSync(file).isFile();
-    if (!special) target = realpathSync(file);
+    target = realpathSync(file);
   } catch {
     // not there yet
     mkdirSync(dirname(file), { recursive: true });
   }
-  // Never renamed over: a device or a pipe must stay what it is.
-  if (special) return writeFileSync(file, data);
   try {
     writeAtomically(target, data);
   } catch (err) {
     removeQuietly(target);
     throw err;
+  }
+}
+
+/** Whether `path` is there and is not a regular file (/dev/stdout, a pipe): written straight into, never renamed over. */
+export function isSpecialFile(path: string): boolean {
+  try {
+    return !statSync(path).isFile();
+  } catch {
+    return false;
   }
 }

@@ -1,7 +1,7 @@
 import { escapeControls } from '../escape.js';
 import type { FileResult, Finding } from '../findings.js';
 import { fingerprint, imageId } from '../fingerprint.js';
-import { FAILURE_SUMMARIES, REFUSED_FLAG_META, REFUSED_FLAG_RULE, type BuildProblem, type FailureId, type StepResults } from '../problems.js';
+import { FAILURES, REFUSED_FLAG_META, REFUSED_FLAG_RULE, type BuildProblem, type FailureId, type StepResults } from '../problems.js';
 import { escapeData, escapeProperty } from './github.js';
 import type { Format } from './index.js';
 import { displayPath } from './paths.js';
@@ -150,7 +150,7 @@ function addToSarif(rendered: string, problems: readonly BuildProblem[], cwd: st
 
 /** A failure's notification descriptor, with what code scanning requires of one (GH2012). */
 function failureDescriptor(id: string): { id: string; [property: string]: unknown } {
-  const summary = FAILURE_SUMMARIES[id as FailureId] ?? id;
+  const summary = FAILURES[id as FailureId]?.summary ?? id;
   return {
     id,
     shortDescription: { text: summary },
