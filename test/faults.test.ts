@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
@@ -115,6 +115,30 @@ describe.skipIf(!POSIX)('a signal to the link wrapper', () => {
     expect(r.exitCode).toBe(143);
     expect(existsSync(out)).toBe(false);
     expect(existsSync(`${out}.rejected`)).toBe(false);
+  });
+});
+
+describe.skipIf(!POSIX)('an interrupted link and the shared report', () => {
+  it("waits for another step's report lock before publishing its result, though interrupted", async () => {
+    const sub = tempDir('sigreport');
+    const out = join(sub, 'drv.sys');
+    const report = join(sub, 'rep.json');
+    // Another step (this test's process, alive) holds the report's lock.
+    const lock = `${report}.hvci-lock`;
+    writeFileSync(lock, String(process.pid));
+    const w = start(['link', '--format', 'json', '--report', report, ...DRIVER_FLAGS, clean, lib, `/out:${out}`], sub, { HVCI_LLD_LINK: hangingLinker(sub, out, join(sub, 'pid')) });
+    const pid = await pidOf(join(sub, 'pid'), w);
+    w.kill('SIGINT');
+    await until(() => !alive(pid), w);
+    // Interrupted, it still does not write beside the holder.
+    await delay(400);
+    expect(w.ended).toBe(false);
+    expect(existsSync(report)).toBe(false);
+    rmSync(lock);
+    const r = await w;
+    expect(r.exitCode, r.stderr).toBe(130);
+    const doc = JSON.parse(readFileSync(report, 'utf8')) as { problems: { id: string }[] };
+    expect(doc.problems.map((p) => p.id)).toEqual(['interrupted']);
   });
 });
 

@@ -8,6 +8,9 @@ import { renderStepResults } from '../report/with-problems.js';
 import { writingFile } from './errors.js';
 import { reportsResults, type WrapperOptions } from './wrapper-options.js';
 
+/** How long an interrupted step still waits for the shared report's lock. */
+const REPORT_LOCK_GRACE_MS = 2000;
+
 /** What the report file was made from, kept beside it: every step's last results. */
 interface ReportSteps {
   version: 1;
@@ -51,9 +54,15 @@ export async function publishResults(key: string, results: StepResults | undefin
   // A step with nothing to remove (a compile that passed) looks without taking the lock.
   if (!results && !readSteps(path, stepsFileOf(path))?.steps[key]) return;
   writingFile(file, () => mkdirSync(dirname(path), { recursive: true }));
-  const lock = await lockOutput(path, (holder) => {
-    if (options.verbose) process.stderr.write(`hvci-build: note: waiting for another step writing ${displayPath(path, cwd)} (${holder})\n`);
-  });
+  // Interrupted steps (Ctrl-C under make -j) still publish under the lock: another step
+  // holds it for milliseconds, and writing beside it could lose a step's results.
+  const lock = await lockOutput(
+    path,
+    (holder) => {
+      if (options.verbose) process.stderr.write(`hvci-build: note: waiting for another step writing ${displayPath(path, cwd)} (${holder})\n`);
+    },
+    { signalGraceMs: REPORT_LOCK_GRACE_MS },
+  );
   try {
     const stepsFile = stepsFileOf(path);
     const previous = readSteps(path, stepsFile);

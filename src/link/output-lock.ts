@@ -20,11 +20,15 @@ export interface OutputLock {
  * `<output>.hvci-lock`, a file made with O_EXCL holding the holder's pid; a second link
  * waits for it. A lock whose process is gone (killed with SIGKILL) is taken over. Returns
  * undefined, without waiting, when the lock cannot be made at all (a missing or read-only
- * directory: the link will say why), and when a signal interrupts the wait.
+ * directory: the link will say why), and when a signal interrupts the wait (after
+ * `signalGraceMs` more, when given).
  */
-export async function lockOutput(output: string, onWait: (holder: string) => void): Promise<OutputLock | undefined> {
+export async function lockOutput(output: string, onWait: (holder: string) => void, options: { signalGraceMs?: number } = {}): Promise<OutputLock | undefined> {
   const path = output + LOCK_SUFFIX;
   let told = false;
+  // With signalGraceMs, a signal does not end the wait at once: a lock held for milliseconds
+  // (the shared report's) is still waited for, that long at most.
+  let deadline: number | undefined;
   for (;;) {
     const fd = tryCreate(path);
     if (fd === 'cannot') return undefined; // no lock, no wait: the link will say what is wrong
@@ -49,7 +53,13 @@ export async function lockOutput(output: string, onWait: (holder: string) => voi
       told = true;
       onWait(holder);
     }
-    if (!(await pause())) return undefined;
+    if (deadline !== undefined) {
+      if (Date.now() > deadline) return undefined;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    } else if (!(await pause())) {
+      if (options.signalGraceMs === undefined) return undefined;
+      deadline = Date.now() + options.signalGraceMs;
+    }
   }
 }
 
